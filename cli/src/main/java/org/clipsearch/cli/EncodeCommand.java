@@ -91,7 +91,7 @@ final class EncodeCommand implements Callable<Integer> {
         try {
           decoded = Images.read(image);
         } catch (IOException | RuntimeException e) {
-          System.err.println("clipsearch: skipped " + image + ": " + e.getMessage());
+          System.err.println("clipsearch: skipped " + image + ": " + describe(e));
           failures++;
           continue;
         }
@@ -145,6 +145,16 @@ final class EncodeCommand implements Callable<Integer> {
         binary.close();
       }
     }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   private static void printJson(ObjectMapper json, PrintStream out, String kind, String input, float[] vector)

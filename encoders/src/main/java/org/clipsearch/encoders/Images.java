@@ -37,22 +37,26 @@ public final class Images {
 
   private Images() {}
 
-  /** Reads an image file, upright and in RGB. */
+  /**
+   * Reads an image file, upright and in RGB.
+   *
+   * @throws IOException whose message is the reason alone; callers report it beside the path
+   */
   public static BufferedImage read(Path file) throws IOException {
-    return read(Files.readAllBytes(file), file.toString());
+    return read(Files.readAllBytes(file));
   }
 
-  /** Reads an image from bytes, upright and in RGB; {@code source} names it in error messages. */
-  public static BufferedImage read(byte[] content, String source) throws IOException {
+  /** Reads an image from bytes (an upload, say), upright and in RGB. */
+  public static BufferedImage read(byte[] content) throws IOException {
     if (content.length == 0) {
-      throw new IOException(source + ": empty file");
+      throw new IOException("empty file");
     }
     BufferedImage image;
     try (InputStream in = new ByteArrayInputStream(content)) {
       image = ImageIO.read(in);
     }
     if (image == null) {
-      throw new IOException(source + ": not an image in a supported format");
+      throw new IOException("not an image in a supported format");
     }
     return applyOrientation(toRgb(image), exifOrientation(content));
   }

@@ -102,7 +102,7 @@ class ModelBundleErrorsTest {
   void notAnImage() throws Exception {
     Path file = dir.resolve("fake.jpg");
     Files.writeString(file, "this is text, not a JPEG");
-    assertMessage(assertThrows(java.io.IOException.class, () -> Images.read(file)), "fake.jpg", "not an image");
+    assertMessage(assertThrows(java.io.IOException.class, () -> Images.read(file)), "not an image");
     Path empty = Files.createFile(dir.resolve("empty.png"));
     assertMessage(assertThrows(java.io.IOException.class, () -> Images.read(empty)), "empty");
   }
