@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.EncoderException;
+import org.clipsearch.encoders.ImageEncoder;
 import org.clipsearch.encoders.Images;
+import org.clipsearch.encoders.ModelBundle;
+import org.clipsearch.encoders.TextEncoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
@@ -77,42 +79,51 @@ final class EncodeCommand implements Callable<Integer> {
     PrintStream out = System.out;
     ObjectMapper json = new ObjectMapper().configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
     int failures = 0;
-    try (ClipModel model = modelOptions.load()) {
-      LOG.info(
-          "model {} ({} layout, {} dimensions, image {} on {}, text on {})",
-          model.name(),
-          model.bundle().layout(),
-          model.dimension(),
-          model.bundle().image().preprocessing(),
-          model.bundle().image().engine().djlName(),
-          model.bundle().text().engine().djlName());
-      for (Path image : images) {
-        BufferedImage decoded;
-        try {
-          decoded = Images.read(image);
-        } catch (IOException | RuntimeException e) {
-          System.err.println("clipsearch: skipped " + image + ": " + describe(e));
-          failures++;
-          continue;
-        }
-        printJson(json, out, "image", image.toString(), model.encodeImage(decoded));
+    ModelBundle bundle = modelOptions.bundle();
+    LOG.info(
+        "model {} ({} layout, {} dimensions, image {}, text on {})",
+        bundle.name(),
+        bundle.layout(),
+        bundle.embeddingDim(),
+        bundle.image() == null ? "none" : bundle.image().preprocessing() + " on " + bundle.image().engine().djlName(),
+        bundle.text().engine().djlName());
+    if (!images.isEmpty()) {
+      if (bundle.image() == null) {
+        throw new EncoderException("model " + bundle.name() + " has no image tower; it embeds texts only");
       }
-      for (int i = 0; i < texts.size(); i += batch) {
-        List<String> chunk = texts.subList(i, Math.min(texts.size(), i + batch));
-        float[][] vectors = model.encodeTexts(chunk);
-        for (int j = 0; j < chunk.size(); j++) {
-          printJson(json, out, "text", chunk.get(j), vectors[j]);
+      try (ImageEncoder encoder = new ImageEncoder(bundle)) {
+        for (Path image : images) {
+          BufferedImage decoded;
+          try {
+            decoded = Images.read(image);
+          } catch (IOException | RuntimeException e) {
+            System.err.println("clipsearch: skipped " + image + ": " + describe(e));
+            failures++;
+            continue;
+          }
+          printJson(json, out, "image", image.toString(), encoder.encode(decoded));
         }
       }
-      if (textsFile != null) {
-        encodeTextsFile(model, json, out);
+    }
+    if (!texts.isEmpty() || textsFile != null) {
+      try (TextEncoder encoder = new TextEncoder(bundle)) {
+        for (int i = 0; i < texts.size(); i += batch) {
+          List<String> chunk = texts.subList(i, Math.min(texts.size(), i + batch));
+          float[][] vectors = encoder.encode(chunk);
+          for (int j = 0; j < chunk.size(); j++) {
+            printJson(json, out, "text", chunk.get(j), vectors[j]);
+          }
+        }
+        if (textsFile != null) {
+          encodeTextsFile(encoder, json, out);
+        }
       }
     }
     out.flush();
     return failures == 0 ? 0 : 1;
   }
 
-  private void encodeTextsFile(ClipModel model, ObjectMapper json, PrintStream out) throws IOException {
+  private void encodeTextsFile(TextEncoder model, ObjectMapper json, PrintStream out) throws IOException {
     List<String> lines =
         Files.readAllLines(textsFile.file, StandardCharsets.UTF_8).stream()
             .map(String::strip)
@@ -126,7 +137,7 @@ final class EncodeCommand implements Callable<Integer> {
       ByteBuffer row = ByteBuffer.allocate(4 * model.dimension()).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < lines.size(); i += batch) {
         List<String> chunk = lines.subList(i, Math.min(lines.size(), i + batch));
-        float[][] vectors = model.encodeTexts(chunk);
+        float[][] vectors = model.encode(chunk);
         for (int j = 0; j < chunk.size(); j++) {
           if (binary != null) {
             row.clear();

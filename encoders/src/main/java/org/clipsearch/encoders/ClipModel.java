@@ -25,6 +25,10 @@ public final class ClipModel implements AutoCloseable {
   private final TextEncoder texts;
 
   private ClipModel(ModelBundle bundle) {
+    if (bundle.image() == null) {
+      throw new EncoderException(
+          "model " + bundle.name() + " at " + bundle.directory() + " has no image tower (a text-only bundle)");
+    }
     this.bundle = bundle;
     ImageEncoder imageEncoder = new ImageEncoder(bundle);
     try {
@@ -45,16 +49,9 @@ public final class ClipModel implements AutoCloseable {
     return new ClipModel(bundle);
   }
 
-  /** Loads the bundle packaged on the classpath at {@code location}. */
-  public static ClipModel loadFromClasspath(String location) {
-    ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    return new ClipModel(
-        ModelBundle.fromClasspath(location, loader != null ? loader : ClipModel.class.getClassLoader()));
-  }
-
   /** Loads the default model that ships with clipsearch. */
   public static ClipModel loadDefault() {
-    return loadFromClasspath(DEFAULT_MODEL_LOCATION);
+    return new ClipModel(ModelBundle.resolve(ModelBundle.CLASSPATH_PREFIX + DEFAULT_MODEL_LOCATION));
   }
 
   public ModelBundle bundle() {

@@ -2,6 +2,7 @@ package org.clipsearch.encoders;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,10 +15,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * A CLIP-style model on disk: an image tower, a text tower and how to feed them. Read from either of two layouts
@@ -28,6 +29,9 @@ import java.util.Set;
  *   <li>the Immich / OpenCLIP ONNX layout ({@code config.json}, {@code visual/}, {@code textual/}), so that the
  *       model folders published for Immich's smart search work as they are.
  * </ul>
+ *
+ * <p>A clipsearch manifest may leave out the image tower: such a text-only bundle embeds texts (captions for
+ * training, say) but cannot make a {@link ClipModel}.
  */
 public record ModelBundle(
     Path directory,
@@ -115,6 +119,19 @@ public record ModelBundle(
       String padToken,
       Pooling pooling) {}
 
+  /** The prefix of a {@link #resolve} argument that names a classpath location instead of a directory. */
+  public static final String CLASSPATH_PREFIX = "classpath:";
+
+  /** Reads a bundle named as users name it: a directory, or {@code classpath:LOCATION}. */
+  public static ModelBundle resolve(String spec) {
+    if (spec.startsWith(CLASSPATH_PREFIX)) {
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      return fromClasspath(
+          spec.substring(CLASSPATH_PREFIX.length()), loader != null ? loader : ModelBundle.class.getClassLoader());
+    }
+    return load(Path.of(spec));
+  }
+
   /** Reads a bundle from a directory, detecting its layout. */
   public static ModelBundle load(Path directory) {
     if (directory == null) {
@@ -149,19 +166,35 @@ public record ModelBundle(
     if (manifest == null) {
       throw new EncoderException("no model bundle on the classpath at " + base + " (" + MANIFEST + " not found)");
     }
-    JsonNode root = parseJson(manifest, base + "/" + MANIFEST);
-    Set<String> files = new LinkedHashSet<>();
-    files.add(MANIFEST);
-    files.add(requiredText(root.path("image"), "file", "image"));
-    files.add(requiredText(root.path("text"), "file", "text"));
-    files.add(requiredText(root.path("text"), "tokenizer", "text"));
+    ObjectNode root = (ObjectNode) parseJson(manifest, base + "/" + MANIFEST);
     String name = requiredText(root, "name", "manifest");
+    // Each file is a resource beside the manifest, or, with a leading '/', at the classpath root (a text tower
+    // shipped in another artifact). Unpacked, every file lies beside the manifest under its own name.
+    Map<String, String> resources = new LinkedHashMap<>();
+    for (String tower : List.of("image", "text")) {
+      if (!root.hasNonNull(tower)) {
+        continue;
+      }
+      ObjectNode node = (ObjectNode) root.get(tower);
+      for (String field : tower.equals("image") ? List.of("file") : List.of("file", "tokenizer")) {
+        String file = requiredText(node, field, tower);
+        String local = file.startsWith("/") ? file.substring(file.lastIndexOf('/') + 1) : file;
+        resources.put(local, file.startsWith("/") ? file.substring(1) : base + "/" + file);
+        node.put(field, local);
+      }
+    }
     Path target =
         DjlEnvironment.cacheRoot()
             .resolve("models")
             .resolve(name.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + sha256(manifest).substring(0, 16));
     if (!Files.exists(target.resolve(MANIFEST))) {
-      unpack(loader, base, files, target);
+      byte[] localManifest;
+      try {
+        localManifest = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      unpack(loader, base, resources, localManifest, target);
     }
     return load(target);
   }
@@ -170,7 +203,10 @@ public record ModelBundle(
   public String fingerprint() {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      List<Path> parts = new ArrayList<>(List.of(image.file(), text.file(), text.tokenizer()));
+      List<Path> parts = new ArrayList<>(List.of(text.file(), text.tokenizer()));
+      if (image != null) {
+        parts.add(0, image.file());
+      }
       for (Path part : parts) {
         digest.update(part.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         try (InputStream in = Files.newInputStream(part)) {
@@ -180,7 +216,9 @@ public record ModelBundle(
           }
         }
       }
-      digest.update(image.preprocessing().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (image != null) {
+        digest.update(image.preprocessing().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
       return HexFormat.of().formatHex(digest.digest());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read model files of " + directory, e);
@@ -201,20 +239,7 @@ public record ModelBundle(
     int dim = requiredPositiveInt(root, "embedding_dim", where);
     float logitScale = (float) root.path("logit_scale").asDouble(DEFAULT_LOGIT_SCALE);
 
-    JsonNode img = requiredObject(root, "image", where);
-    String imgWhere = where + " image";
-    Path imageFile = existingFile(dir, requiredText(img, "file", imgWhere), imgWhere + ".file");
-    Engine imageEngine = Engine.parse(requiredText(img, "engine", imgWhere), imgWhere + ".engine");
-    int[] size = parseSize(required(img, "size", imgWhere), imgWhere + ".size");
-    ImagePreprocessing preprocessing =
-        new ImagePreprocessing(
-            size[0],
-            size[1],
-            ImagePreprocessing.ResizeMode.parse(requiredText(img, "resize_mode", imgWhere)),
-            ImagePreprocessing.Interpolation.parse(requiredText(img, "interpolation", imgWhere)),
-            floats(required(img, "mean", imgWhere), imgWhere + ".mean"),
-            floats(required(img, "std", imgWhere), imgWhere + ".std"));
-    ImageTower image = new ImageTower(imageFile, imageEngine, strings(img.path("input_names")), preprocessing);
+    ImageTower image = root.hasNonNull("image") ? readImageTower(dir, root, where) : null;
 
     JsonNode txt = requiredObject(root, "text", where);
     String txtWhere = where + " text";
@@ -237,6 +262,23 @@ public record ModelBundle(
             txt.hasNonNull("pad_token") ? txt.get("pad_token").asText() : null,
             parsePooling(requiredText(txt, "pooling", txtWhere), txtWhere + ".pooling"));
     return new ModelBundle(dir, Layout.CLIPSEARCH, name, dim, logitScale, image, text);
+  }
+
+  private static ImageTower readImageTower(Path dir, JsonNode root, String where) {
+    JsonNode img = requiredObject(root, "image", where);
+    String imgWhere = where + " image";
+    Path imageFile = existingFile(dir, requiredText(img, "file", imgWhere), imgWhere + ".file");
+    Engine imageEngine = Engine.parse(requiredText(img, "engine", imgWhere), imgWhere + ".engine");
+    int[] size = parseSize(required(img, "size", imgWhere), imgWhere + ".size");
+    ImagePreprocessing preprocessing =
+        new ImagePreprocessing(
+            size[0],
+            size[1],
+            ImagePreprocessing.ResizeMode.parse(requiredText(img, "resize_mode", imgWhere)),
+            ImagePreprocessing.Interpolation.parse(requiredText(img, "interpolation", imgWhere)),
+            floats(required(img, "mean", imgWhere), imgWhere + ".mean"),
+            floats(required(img, "std", imgWhere), imgWhere + ".std"));
+    return new ImageTower(imageFile, imageEngine, strings(img.path("input_names")), preprocessing);
   }
 
   private static ModelBundle readImmichLayout(Path dir) {
@@ -422,20 +464,23 @@ public record ModelBundle(
     }
   }
 
-  private static void unpack(ClassLoader loader, String base, Set<String> files, Path target) {
+  private static void unpack(
+      ClassLoader loader, String base, Map<String, String> resources, byte[] manifest, Path target) {
     try {
       Files.createDirectories(target.getParent());
       // Unpack into a private folder and move it into place, so that a concurrent process never sees half a model.
       Path staging = Files.createTempDirectory(target.getParent(), ".unpack-");
-      for (String file : files) {
-        Path out = staging.resolve(file).normalize();
+      Files.write(staging.resolve(MANIFEST), manifest);
+      for (Map.Entry<String, String> file : resources.entrySet()) {
+        Path out = staging.resolve(file.getKey()).normalize();
         if (!out.startsWith(staging)) {
-          throw new EncoderException("model file '" + file + "' points outside the bundle");
+          throw new EncoderException("model file '" + file.getKey() + "' points outside the bundle");
         }
         Files.createDirectories(out.getParent());
-        try (InputStream in = loader.getResourceAsStream(base + "/" + file)) {
+        try (InputStream in = loader.getResourceAsStream(file.getValue())) {
           if (in == null) {
-            throw new EncoderException("model bundle on the classpath at " + base + " lacks " + file);
+            throw new EncoderException(
+                "model bundle on the classpath at " + base + " lacks the resource " + file.getValue());
           }
           Files.copy(in, out);
         }
