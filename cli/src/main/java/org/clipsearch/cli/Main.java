@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Natural-language image search on Apache Lucene with CLIP-style embeddings.",
-    subcommands = {EncodeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      IndexCommand.class,
+      StatsCommand.class,
+      EncodeCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -20,6 +25,8 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(commandLine().execute(args));
   }
 
@@ -34,7 +41,7 @@ public final class Main implements Runnable {
             e.printStackTrace(commandLine.getErr());
           }
           return e instanceof EncoderException || e instanceof java.io.IOException
-                  || e instanceof IllegalArgumentException
+                  || e instanceof IllegalArgumentException || e instanceof IllegalStateException
               ? 2
               : 1;
         });
@@ -43,8 +50,8 @@ public final class Main implements Runnable {
 
   private static String describe(Throwable e) {
     String message = e.getMessage();
-    if (e instanceof java.nio.file.NoSuchFileException) {
-      return "no such file: " + message;
+    if (e instanceof java.nio.file.NoSuchFileException n) {
+      return (n.getReason() != null ? n.getReason() + ": " : "no such file: ") + n.getFile();
     }
     return message != null ? message : e.getClass().getSimpleName();
   }

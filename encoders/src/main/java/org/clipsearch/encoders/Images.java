@@ -61,6 +61,96 @@ public final class Images {
     return applyOrientation(toRgb(image), exifOrientation(content));
   }
 
+  /**
+   * Decodes an image guarded against decompression bombs and subsampled for speed: the header's dimensions are
+   * checked against {@code maxPixels} before any pixel is decoded, and a large image is decoded at every n-th pixel
+   * so that its short side stays at or above {@code targetShortSide} (the decoder never builds the full bitmap).
+   *
+   * @param targetShortSide the smallest short side wanted, or 0 for full size
+   * @throws IOException whose message is the reason alone ("not an image ...", "image of 30000x20000 pixels ...")
+   */
+  public static DecodedImage decode(byte[] content, long maxPixels, int targetShortSide) throws IOException {
+    if (content.length == 0) {
+      throw new IOException("empty file");
+    }
+    try (javax.imageio.stream.ImageInputStream in =
+        ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
+      java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+      if (in == null || !readers.hasNext()) {
+        throw new IOException("not an image in a supported format");
+      }
+      javax.imageio.ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        int width;
+        int height;
+        try {
+          width = reader.getWidth(0);
+          height = reader.getHeight(0);
+        } catch (IOException | RuntimeException e) {
+          throw new IOException("unreadable image header: " + reason(e), e);
+        }
+        if (width <= 0 || height <= 0) {
+          throw new IOException("image header claims " + width + "x" + height + " pixels");
+        }
+        if ((long) width * height > maxPixels) {
+          throw new IOException(
+              "image of " + width + "x" + height + " pixels exceeds the limit of " + maxPixels
+                  + " pixels (possible decompression bomb)");
+        }
+        javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+        int step = targetShortSide > 0 ? Math.max(1, Math.min(width, height) / targetShortSide) : 1;
+        if (step > 1) {
+          param.setSourceSubsampling(step, step, 0, 0);
+        }
+        BufferedImage image;
+        // Decoders report a truncated stream as a warning and fill the rest with grey: that is a broken file too.
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        try {
+          image = reader.read(0, param);
+        } catch (IOException | RuntimeException e) {
+          throw new IOException("corrupt or truncated " + formatName(reader) + ": " + reason(e), e);
+        }
+        for (String warning : warnings) {
+          String lower = warning.toLowerCase(java.util.Locale.ROOT);
+          // Other warnings (a CMYK file without an ICC profile, say) leave a usable image.
+          if (lower.contains("premature") || lower.contains("corrupt") || lower.contains("truncat")) {
+            throw new IOException("corrupt or truncated " + formatName(reader) + ": " + warning);
+          }
+        }
+        int orientation = exifOrientation(content);
+        boolean swap = orientation >= 5;
+        return new DecodedImage(
+            applyOrientation(toRgb(image), orientation),
+            swap ? height : width,
+            swap ? width : height,
+            formatName(reader),
+            orientation);
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  private static String formatName(javax.imageio.ImageReader reader) {
+    try {
+      String name = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      return switch (name) {
+        case "jpg" -> "jpeg";
+        case "tif" -> "tiff";
+        default -> name;
+      };
+    } catch (IOException e) {
+      return "image";
+    }
+  }
+
+  private static String reason(Throwable e) {
+    String message = e.getMessage();
+    return message != null && !message.isBlank() ? message : e.getClass().getSimpleName();
+  }
+
   /** The EXIF orientation (1 to 8), 1 when there is none or it cannot be read. */
   public static int exifOrientation(byte[] content) {
     try {

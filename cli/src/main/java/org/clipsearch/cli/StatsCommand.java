@@ -1,0 +1,51 @@
+package org.clipsearch.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import org.clipsearch.api.IndexStats;
+import org.clipsearch.indexer.lucene.LuceneImageStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** What an index holds, without taking its write lock (so it works while an indexer runs). */
+@Command(name = "stats", mixinStandardHelpOptions = true, description = "Show what the index holds.")
+final class StatsCommand implements Callable<Integer> {
+  @Mixin IndexOptions indexOptions = new IndexOptions();
+
+  @Option(names = "--json", description = "Print one JSON document.")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    IndexStats stats = LuceneImageStore.readStats(indexOptions.path());
+    if (json) {
+      ObjectMapper mapper = new ObjectMapper();
+      ObjectNode node = mapper.createObjectNode();
+      node.put("index", indexOptions.path().toString());
+      node.put("images", stats.images());
+      if (stats.model() != null) {
+        ObjectNode model = node.putObject("model");
+        model.put("name", stats.model().name());
+        model.put("dimension", stats.model().dimension());
+        model.put("fingerprint", stats.model().fingerprint());
+      } else {
+        node.putNull("model");
+      }
+      node.put("size_bytes", stats.sizeBytes());
+      node.put("vector_format", stats.vectorFormat());
+      node.put("last_commit", stats.lastCommit() == null ? null : stats.lastCommit().toString());
+      System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+    } else {
+      System.out.printf("index:         %s%n", indexOptions.path());
+      System.out.printf("images:        %d%n", stats.images());
+      System.out.printf("model:         %s%n", stats.model() == null ? "(none)" : stats.model());
+      System.out.printf("size on disk:  %.1f MB%n", stats.sizeBytes() / 1e6);
+      System.out.printf("vector format: %s%n", stats.vectorFormat());
+      System.out.printf("last commit:   %s%n", stats.lastCommit() == null ? "(never)" : stats.lastCommit());
+    }
+    return 0;
+  }
+}

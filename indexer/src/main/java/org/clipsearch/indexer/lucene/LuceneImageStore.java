@@ -1,0 +1,334 @@
+package org.clipsearch.indexer.lucene;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.index.CorruptIndexException;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexFormatTooNewException;
+import org.apache.lucene.index.IndexFormatTooOldException;
+import org.apache.lucene.index.IndexNotFoundException;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.LockObtainFailedException;
+import org.clipsearch.api.ImageRecord;
+import org.clipsearch.api.ImageStore;
+import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.ModelIdentity;
+import org.clipsearch.api.StoredImage;
+
+/**
+ * The embedded backend: a Lucene index on disk with one document per image ({@link IndexSchema}), its vectors in
+ * an HNSW graph whose parameters and format are chosen per field through the codec.
+ *
+ * <p>Durability is Lucene's: nothing is visible to a later process until {@link #commit}, and a commit is atomic,
+ * so a crash at any point leaves the index as of the last commit. The model that wrote the index and the schema
+ * version are recorded in the commit's user data.
+ */
+public final class LuceneImageStore implements ImageStore {
+  static final String MODEL_NAME = "clipsearch.model.name";
+  static final String MODEL_DIMENSION = "clipsearch.model.dimension";
+  static final String MODEL_FINGERPRINT = "clipsearch.model.fingerprint";
+  static final String SCHEMA_VERSION = "clipsearch.schema";
+  static final String VECTOR_FORMAT = "clipsearch.vector_format";
+  static final String COMMITTED_AT = "clipsearch.committed_at";
+
+  private final Path path;
+  private final Directory directory;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final HnswSettings hnsw;
+  private ModelIdentity model;
+
+  private LuceneImageStore(Path path, Directory directory, IndexWriter writer, HnswSettings hnsw) throws IOException {
+    this.path = path;
+    this.directory = directory;
+    this.writer = writer;
+    this.hnsw = hnsw;
+    this.searchers = new SearcherManager(writer, null);
+    this.model = modelOf(writer.getLiveCommitData());
+  }
+
+  /** Opens (or creates) the index at {@code path} for writing. */
+  public static LuceneImageStore open(Path path, HnswSettings hnsw) throws IOException {
+    Path dir = path.toAbsolutePath().normalize();
+    Files.createDirectories(dir);
+    Directory directory = FSDirectory.open(dir);
+    try {
+      checkReadable(dir, directory);
+      IndexWriterConfig config = new IndexWriterConfig(new StandardAnalyzer());
+      config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+      config.setCodec(codec(hnsw));
+      // Memory, not document count, decides when to flush: thumbnails make documents large.
+      config.setRAMBufferSizeMB(64);
+      IndexWriter writer;
+      try {
+        writer = new IndexWriter(directory, config);
+      } catch (LockObtainFailedException e) {
+        throw new IOException(
+            "the index at " + dir + " is locked by another writer (is another 'clipsearch index' running?)", e);
+      }
+      return new LuceneImageStore(dir, directory, writer, hnsw);
+    } catch (IOException | RuntimeException e) {
+      directory.close();
+      throw e;
+    }
+  }
+
+  /** Refuses, with a message that says what it is, an index this version cannot read. */
+  static void checkReadable(Path dir, Directory directory) throws IOException {
+    if (!DirectoryReader.indexExists(directory)) {
+      return;
+    }
+    try {
+      SegmentInfos.readLatestCommit(directory);
+    } catch (IndexFormatTooNewException e) {
+      throw new IOException(
+          "the index at " + dir + " was written by a newer Lucene than this clipsearch reads (" + e.getMessage()
+              + "); upgrade clipsearch or index into a new folder", e);
+    } catch (IndexFormatTooOldException e) {
+      throw new IOException(
+          "the index at " + dir + " was written by a Lucene too old to read; re-index into a new folder", e);
+    } catch (CorruptIndexException e) {
+      throw new IOException("the index at " + dir + " is corrupt: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      // An unknown codec name: written by another Lucene-based application, or by a newer version.
+      throw new IOException("the index at " + dir + " was written by software this clipsearch cannot read: "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Lucene's default codec, with the vector field's format taken from the settings. */
+  static Lucene104Codec codec(HnswSettings hnsw) {
+    KnnVectorsFormat vectors = hnsw.format().knnFormat(hnsw.maxConn(), hnsw.beamWidth());
+    return new Lucene104Codec() {
+      @Override
+      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+        return IndexSchema.VECTOR.equals(field) ? vectors : super.getKnnVectorsFormatForField(field);
+      }
+    };
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public HnswSettings hnsw() {
+    return hnsw;
+  }
+
+  @Override
+  public synchronized Optional<ModelIdentity> model() {
+    return Optional.ofNullable(model);
+  }
+
+  @Override
+  public synchronized void setModel(ModelIdentity model) {
+    this.model = model;
+  }
+
+  @Override
+  public void deleteAll() throws IOException {
+    writer.deleteAll();
+  }
+
+  @Override
+  public Optional<StoredImage> find(String imagePath) throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.PATH, imagePath)), 1);
+      if (top.scoreDocs.length == 0) {
+        return Optional.empty();
+      }
+      Document doc = searcher.storedFields().document(top.scoreDocs[0].doc);
+      return Optional.of(
+          new StoredImage(
+              imagePath,
+              doc.getField(IndexSchema.SIZE).numericValue().longValue(),
+              Instant.ofEpochMilli(doc.getField(IndexSchema.MODIFIED).numericValue().longValue()),
+              doc.get(IndexSchema.SHA256)));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  @Override
+  public Optional<float[]> vectorByHash(String sha256) throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.SHA256, sha256)), 1);
+      if (top.scoreDocs.length == 0) {
+        return Optional.empty();
+      }
+      return Optional.ofNullable(vector(searcher.getIndexReader(), top.scoreDocs[0].doc));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /** The stored vector of a top-level document id, read from its segment's vector values. */
+  public static float[] vector(org.apache.lucene.index.IndexReader reader, int doc) throws IOException {
+    var leaves = reader.leaves();
+    LeafReaderContext leaf = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+    FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+    if (values == null) {
+      return null;
+    }
+    KnnVectorValues.DocIndexIterator it = values.iterator();
+    int target = doc - leaf.docBase;
+    if (it.advance(target) != target) {
+      return null;
+    }
+    return values.vectorValue(it.index()).clone();
+  }
+
+  @Override
+  public void upsert(Collection<ImageRecord> images) throws IOException {
+    for (ImageRecord image : images) {
+      writer.updateDocument(new Term(IndexSchema.PATH, image.path()), IndexSchema.toDocument(image));
+    }
+  }
+
+  @Override
+  public void delete(Collection<String> paths) throws IOException {
+    for (String p : paths) {
+      writer.deleteDocuments(new Term(IndexSchema.PATH, p));
+    }
+  }
+
+  @Override
+  public void forEachPathUnder(String folder, Consumer<String> action) throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      TermQuery query = new TermQuery(new Term(IndexSchema.FOLDERS, folder));
+      int count = Math.max(1, searcher.count(query));
+      StoredFields stored = searcher.storedFields();
+      for (ScoreDoc hit : searcher.search(query, count).scoreDocs) {
+        action.accept(stored.document(hit.doc, java.util.Set.of(IndexSchema.PATH)).get(IndexSchema.PATH));
+      }
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  @Override
+  public synchronized void commit() throws IOException {
+    Map<String, String> data = new HashMap<>();
+    if (model != null) {
+      data.put(MODEL_NAME, model.name());
+      data.put(MODEL_DIMENSION, Integer.toString(model.dimension()));
+      data.put(MODEL_FINGERPRINT, model.fingerprint());
+    }
+    data.put(SCHEMA_VERSION, IndexSchema.VERSION);
+    data.put(VECTOR_FORMAT, hnsw.format().toString());
+    data.put(COMMITTED_AT, Instant.now().toString());
+    writer.setLiveCommitData(data.entrySet());
+    writer.commit();
+    searchers.maybeRefreshBlocking();
+  }
+
+  @Override
+  public IndexStats stats() throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      Map<String, String> data = new HashMap<>();
+      writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
+      return new IndexStats(
+          searcher.getIndexReader().numDocs(),
+          modelOf(data.entrySet()),
+          sizeOnDisk(path),
+          data.getOrDefault(VECTOR_FORMAT, hnsw.format().toString()),
+          data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null);
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /** Statistics of an index without opening a writer (and so without taking its lock). */
+  public static IndexStats readStats(Path path) throws IOException {
+    Path dir = path.toAbsolutePath().normalize();
+    try (Directory directory = FSDirectory.open(dir)) {
+      if (!DirectoryReader.indexExists(directory)) {
+        throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
+      }
+      checkReadable(dir, directory);
+      try (DirectoryReader reader = DirectoryReader.open(directory)) {
+        Map<String, String> data = reader.getIndexCommit().getUserData();
+        return new IndexStats(
+            reader.numDocs(),
+            modelOf(data.entrySet()),
+            sizeOnDisk(dir),
+            data.getOrDefault(VECTOR_FORMAT, "unknown"),
+            data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null);
+      } catch (IndexNotFoundException e) {
+        throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
+      }
+    }
+  }
+
+  static ModelIdentity modelOf(Iterable<Map.Entry<String, String>> commitData) {
+    if (commitData == null) {
+      return null;
+    }
+    Map<String, String> data = new HashMap<>();
+    commitData.forEach(e -> data.put(e.getKey(), e.getValue()));
+    if (!data.containsKey(MODEL_FINGERPRINT)) {
+      return null;
+    }
+    return new ModelIdentity(
+        data.get(MODEL_NAME), Integer.parseInt(data.get(MODEL_DIMENSION)), data.get(MODEL_FINGERPRINT));
+  }
+
+  static long sizeOnDisk(Path dir) {
+    try (var files = Files.list(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(f -> {
+        try {
+          return Files.size(f);
+        } catch (IOException e) {
+          return 0; // a file merged away while we looked
+        }
+      }).sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Closes without committing: what was not committed is dropped, as after a crash. */
+  @Override
+  public void close() throws IOException {
+    try {
+      searchers.close();
+    } finally {
+      try {
+        writer.rollback();
+      } finally {
+        directory.close();
+      }
+    }
+  }
+}
