@@ -37,6 +37,22 @@ public record ImageRecord(
     exif = exif == null ? Exif.NONE : exif;
   }
 
+  /** The stable id of the image at {@code path}: URLs carry it instead of the path. */
+  public static String idOf(String path) {
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(path.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String id() {
+    return idOf(path);
+  }
+
   /** The capture date when the camera recorded one, else the modification time: what date filters use. */
   public Instant date() {
     return exif.captured() != null ? exif.captured() : modified;

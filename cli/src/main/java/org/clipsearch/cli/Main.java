@@ -12,6 +12,11 @@ import picocli.CommandLine.Command;
     description = "Natural-language image search on Apache Lucene with CLIP-style embeddings.",
     subcommands = {
       IndexCommand.class,
+      SearchCommand.class,
+      SimilarCommand.class,
+      ClassifyCommand.class,
+      LabelsCommand.class,
+      DuplicatesCommand.class,
       StatsCommand.class,
       EncodeCommand.class,
       CommandLine.HelpCommand.class

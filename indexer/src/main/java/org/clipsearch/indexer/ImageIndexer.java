@@ -213,13 +213,13 @@ public final class ImageIndexer implements AutoCloseable {
     }
   }
 
-  static boolean isImageName(Path file) {
+  public static boolean isImageName(Path file) {
     String name = file.getFileName() == null ? "" : file.getFileName().toString();
     int dot = name.lastIndexOf('.');
     return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
   }
 
-  static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     if (e instanceof FileSystemLoopException) {
       return "symbolic link loop";
     }

@@ -25,6 +25,8 @@ import org.clipsearch.api.ImageRecord;
 public final class IndexSchema {
   /** Absolute normalised path: the unique key ({@code updateDocument} by it). */
   public static final String PATH = "path";
+  /** {@link ImageRecord#idOf}: the path's stable id, for lookups from URLs. */
+  public static final String ID = "id";
   /** Every ancestor folder of the file, so that a folder filter is one exact term, not a prefix guess. */
   public static final String FOLDERS = "folders";
   /** Folder and file name words, for keyword search ("paris-2019"). */
@@ -57,6 +59,7 @@ public final class IndexSchema {
   static Document toDocument(ImageRecord image) {
     Document doc = new Document();
     doc.add(new StringField(PATH, image.path(), Field.Store.YES));
+    doc.add(new StringField(ID, image.id(), Field.Store.YES));
     Path path = Path.of(image.path());
     for (Path folder = path.getParent(); folder != null; folder = folder.getParent()) {
       doc.add(new StringField(FOLDERS, folder.toString(), Field.Store.NO));

@@ -101,7 +101,7 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   /** Refuses, with a message that says what it is, an index this version cannot read. */
-  static void checkReadable(Path dir, Directory directory) throws IOException {
+  public static void checkReadable(Path dir, Directory directory) throws IOException {
     if (!DirectoryReader.indexExists(directory)) {
       return;
     }
@@ -291,7 +291,7 @@ public final class LuceneImageStore implements ImageStore {
     }
   }
 
-  static ModelIdentity modelOf(Iterable<Map.Entry<String, String>> commitData) {
+  public static ModelIdentity modelOf(Iterable<Map.Entry<String, String>> commitData) {
     if (commitData == null) {
       return null;
     }

@@ -1,0 +1,677 @@
+package org.clipsearch.searcher;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.IntField;
+import org.apache.lucene.document.LongField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.BytesRef;
+import org.clipsearch.api.Classification;
+import org.clipsearch.api.ImageRecord;
+import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.LabelScore;
+import org.clipsearch.api.ModelIdentity;
+import org.clipsearch.api.ModelMismatchException;
+import org.clipsearch.api.QueryTerm;
+import org.clipsearch.api.SearchFilters;
+import org.clipsearch.api.SearchHit;
+import org.clipsearch.api.SearchRequest;
+import org.clipsearch.api.SearchResult;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.encoders.Images;
+import org.clipsearch.encoders.Vectors;
+import org.clipsearch.indexer.ImageIndexer;
+import org.clipsearch.indexer.lucene.IndexSchema;
+import org.clipsearch.indexer.lucene.LuceneImageStore;
+
+/**
+ * Searches the embedded index: text, image and combined queries with filters inside the vector search, exact
+ * re-ranking, optional keyword fusion and an adaptive relevance cutoff; zero-shot classification; label search and
+ * near-duplicates. Thread-safe, and it sees new commits of an indexer writing at the same time (it reopens the
+ * index at most every {@link #REFRESH_NANOS} when asked to search).
+ *
+ * <pre>{@code
+ * try (ClipModel model = ClipModel.loadDefault();
+ *     ImageSearcher searcher = ImageSearcher.open(Path.of("index"), model)) {
+ *   for (SearchHit hit : searcher.search(SearchRequest.text("a dog asleep on a sofa", 10)).hits()) { ... }
+ * }
+ * }</pre>
+ */
+public final class ImageSearcher implements AutoCloseable {
+  /** Candidates per hit asked of HNSW before exact re-ranking, at the least. */
+  public static final int DEFAULT_CANDIDATES = 100;
+  /** Standard deviations above the query's mean similarity to typical images that a hit must reach. */
+  public static final float CUTOFF_SIGMAS = 2.0f;
+  /** Reciprocal rank fusion's constant (Cormack et al.). */
+  static final int RRF_K = 60;
+  static final long REFRESH_NANOS = 500_000_000L;
+  private static final int CALIBRATION_SAMPLE = 512;
+  private static final Set<String> HIT_FIELDS =
+      Set.of(IndexSchema.PATH, IndexSchema.ID, IndexSchema.WIDTH, IndexSchema.HEIGHT, IndexSchema.FORMAT,
+          IndexSchema.SIZE, IndexSchema.MODIFIED, IndexSchema.CAPTURED);
+
+  private final Path path;
+  private final Directory directory;
+  private final SearcherManager searchers;
+  private final ClipModel model;
+  private volatile long lastRefresh = System.nanoTime();
+  private volatile Calibration calibration;
+  private final ZeroShotClassifier classifier;
+
+  private ImageSearcher(Path path, Directory directory, SearcherManager searchers, ClipModel model) {
+    this.path = path;
+    this.directory = directory;
+    this.searchers = searchers;
+    this.model = model;
+    this.classifier = new ZeroShotClassifier(model);
+  }
+
+  /** Opens the index at {@code path} for searching with {@code model}, which must be the model that wrote it. */
+  public static ImageSearcher open(Path path, ClipModel model) throws IOException {
+    Path dir = path.toAbsolutePath().normalize();
+    Directory directory = FSDirectory.open(dir);
+    try {
+      if (!DirectoryReader.indexExists(directory)) {
+        throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here (run 'clipsearch index' first)");
+      }
+      LuceneImageStore.checkReadable(dir, directory);
+      SearcherManager searchers = new SearcherManager(directory, null);
+      ImageSearcher searcher = new ImageSearcher(dir, directory, searchers, model);
+      searcher.checkModel();
+      return searcher;
+    } catch (IOException | RuntimeException e) {
+      directory.close();
+      throw e;
+    }
+  }
+
+  private void checkModel() throws IOException {
+    IndexSearcher s = searchers.acquire();
+    try {
+      Map<String, String> data = ((DirectoryReader) s.getIndexReader()).getIndexCommit().getUserData();
+      ModelIdentity recorded = LuceneImageStore.modelOf(data.entrySet());
+      ModelIdentity ours = ImageIndexer.identityOf(model);
+      if (recorded != null && !recorded.sameModelAs(ours)) {
+        throw new ModelMismatchException(
+            "the index at " + path + " was written by model " + recorded + " but the searcher uses " + ours
+                + "; search with the model that wrote it (--model), or re-index with --reindex");
+      }
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  public ClipModel model() {
+    return model;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Reopens the index if an indexer committed since; searches call this themselves. */
+  public void refresh() throws IOException {
+    searchers.maybeRefreshBlocking();
+    lastRefresh = System.nanoTime();
+  }
+
+  private IndexSearcher acquire() throws IOException {
+    if (System.nanoTime() - lastRefresh > REFRESH_NANOS) {
+      searchers.maybeRefresh();
+      lastRefresh = System.nanoTime();
+    }
+    return searchers.acquire();
+  }
+
+  // ------------------------------------------------------------------------------------------------ search
+
+  public SearchResult search(SearchRequest request) throws IOException {
+    long start = System.nanoTime();
+    IndexSearcher searcher = acquire();
+    try {
+      float[] query = queryVector(request.terms(), searcher);
+      Query filter = filterQuery(request.filters());
+      if (filter != null && searcher.count(filter) == 0) {
+        return new SearchResult(List.of(), 0, Float.NaN, millisSince(start));
+      }
+      Set<Integer> exclude = excludedDocs(request.terms(), searcher);
+      int pool = candidatePool(request);
+      List<Scored> ranked = vectorCandidates(searcher, query, filter, pool + exclude.size());
+      ranked.removeIf(s -> exclude.contains(s.doc));
+      if (request.keywords()) {
+        ranked = fuseWithKeywords(searcher, ranked, request, filter, pool, query, exclude);
+      }
+      float threshold = Float.NaN;
+      if (request.cutoff()) {
+        threshold = cutoffThreshold(searcher, query);
+        float t = threshold;
+        ranked.removeIf(s -> s.score < t);
+      }
+      int from = Math.min(request.offset(), ranked.size());
+      int to = Math.min(ranked.size(), request.offset() + request.k());
+      List<SearchHit> hits = new ArrayList<>(to - from);
+      StoredFields stored = searcher.storedFields();
+      for (Scored s : ranked.subList(from, to)) {
+        hits.add(toHit(stored.document(s.doc, HIT_FIELDS), s.score));
+      }
+      return new SearchResult(hits, ranked.size(), threshold, millisSince(start));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /**
+   * HNSW is asked for a pool of candidates that grows in steps of {@code numCandidates}, so that consecutive pages
+   * inside one step are cut from the same exactly-ranked list: they never overlap and never skip.
+   */
+  static int candidatePool(SearchRequest request) {
+    int step = request.numCandidates() > 0 ? request.numCandidates() : Math.max(DEFAULT_CANDIDATES, 10 * request.k());
+    int needed = request.offset() + request.k();
+    return (int) Math.min(100_000L, ((long) (needed + step - 1) / step) * step);
+  }
+
+  /** Nearest neighbours by HNSW (filtered inside the graph search), then re-ranked by the exact dot product. */
+  private List<Scored> vectorCandidates(IndexSearcher searcher, float[] query, Query filter, int pool)
+      throws IOException {
+    TopDocs top = searcher.search(new KnnFloatVectorQuery(IndexSchema.VECTOR, query, pool, filter), pool);
+    List<Scored> scored = new ArrayList<>(top.scoreDocs.length);
+    IndexReader reader = searcher.getIndexReader();
+    for (ScoreDoc hit : top.scoreDocs) {
+      float[] v = LuceneImageStore.vector(reader, hit.doc);
+      scored.add(new Scored(hit.doc, v == null ? 0f : Vectors.dot(query, v)));
+    }
+    scored.sort(Scored.BEST_FIRST);
+    return scored;
+  }
+
+  private List<Scored> fuseWithKeywords(IndexSearcher searcher, List<Scored> vectorRanked, SearchRequest request,
+      Query filter, int pool, float[] query, Set<Integer> exclude) throws IOException {
+    String words = request.terms().stream()
+        .filter(t -> t instanceof QueryTerm.Text && t.weight() > 0)
+        .map(t -> ((QueryTerm.Text) t).text())
+        .reduce("", (a, b) -> a + " " + b);
+    List<String> tokens = nameTokens(words);
+    if (tokens.isEmpty()) {
+      return vectorRanked;
+    }
+    BooleanQuery.Builder keyword = new BooleanQuery.Builder();
+    for (String token : tokens) {
+      keyword.add(new TermQuery(new Term(IndexSchema.NAMES, token)), BooleanClause.Occur.SHOULD);
+    }
+    Query bm25 = keyword.build();
+    if (filter != null) {
+      bm25 = new BooleanQuery.Builder().add(bm25, BooleanClause.Occur.MUST).add(filter, BooleanClause.Occur.FILTER).build();
+    }
+    TopDocs keywordTop = searcher.search(bm25, pool);
+    Map<Integer, Float> fused = new LinkedHashMap<>();
+    Map<Integer, Float> cosine = new HashMap<>();
+    for (int rank = 0; rank < vectorRanked.size(); rank++) {
+      Scored s = vectorRanked.get(rank);
+      fused.merge(s.doc, 1f / (RRF_K + rank + 1), Float::sum);
+      cosine.put(s.doc, s.score);
+    }
+    IndexReader reader = searcher.getIndexReader();
+    for (int rank = 0; rank < keywordTop.scoreDocs.length; rank++) {
+      int doc = keywordTop.scoreDocs[rank].doc;
+      if (exclude.contains(doc)) {
+        continue;
+      }
+      fused.merge(doc, 1f / (RRF_K + rank + 1), Float::sum);
+      if (!cosine.containsKey(doc)) {
+        float[] v = LuceneImageStore.vector(reader, doc);
+        cosine.put(doc, v == null ? 0f : Vectors.dot(query, v));
+      }
+    }
+    List<Integer> order = new ArrayList<>(fused.keySet());
+    order.sort(Comparator.comparing((Integer d) -> -fused.get(d)).thenComparing(d -> d));
+    List<Scored> result = new ArrayList<>(order.size());
+    for (int doc : order) {
+      result.add(new Scored(doc, cosine.get(doc)));
+    }
+    return result;
+  }
+
+  /** Lower-cased words as the indexer splits folder and file names. */
+  static List<String> nameTokens(String text) {
+    return Arrays.stream(text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+"))
+        .filter(t -> !t.isEmpty())
+        .distinct()
+        .toList();
+  }
+
+  /**
+   * The adaptive relevance cutoff: a hit must be more similar to the query than the query is to the index's
+   * typical image by {@link #CUTOFF_SIGMAS} standard deviations, measured on a fixed sample of indexed images.
+   * A query for something the collection lacks ("a giraffe" among cats) scores every image about alike, so few or
+   * no hits stand out; a query for something present separates its images from the rest.
+   */
+  private float cutoffThreshold(IndexSearcher searcher, float[] query) throws IOException {
+    Calibration c = calibration(searcher);
+    if (c.sample.length < 2) {
+      return -1f;
+    }
+    double sum = 0;
+    double sumSquares = 0;
+    for (float[] v : c.sample) {
+      double s = Vectors.dot(query, v);
+      sum += s;
+      sumSquares += s * s;
+    }
+    double mean = sum / c.sample.length;
+    double std = Math.sqrt(Math.max(0, sumSquares / c.sample.length - mean * mean));
+    return (float) (mean + CUTOFF_SIGMAS * std);
+  }
+
+  private Calibration calibration(IndexSearcher searcher) throws IOException {
+    IndexReader reader = searcher.getIndexReader();
+    Calibration c = calibration;
+    if (c != null && c.reader == reader.getContext().id()) {
+      return c;
+    }
+    int max = reader.maxDoc();
+    int step = Math.max(1, max / CALIBRATION_SAMPLE);
+    List<float[]> sample = new ArrayList<>();
+    for (LeafReaderContext leaf : reader.leaves()) {
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+      if (values == null) {
+        continue;
+      }
+      KnnVectorValues.DocIndexIterator it = values.iterator();
+      var live = leaf.reader().getLiveDocs();
+      for (int doc = it.nextDoc(); doc != KnnVectorValues.DocIndexIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if ((leaf.docBase + doc) % step == 0 && (live == null || live.get(doc))) {
+          sample.add(values.vectorValue(it.index()).clone());
+        }
+      }
+    }
+    c = new Calibration(reader.getContext().id(), sample.toArray(float[][]::new));
+    calibration = c;
+    return c;
+  }
+
+  private record Calibration(Object reader, float[][] sample) {}
+
+  /** The normalised weighted sum of the terms' embeddings. */
+  private float[] queryVector(List<QueryTerm> terms, IndexSearcher searcher) throws IOException {
+    float[] sum = new float[model.dimension()];
+    List<String> texts = new ArrayList<>();
+    List<Float> textWeights = new ArrayList<>();
+    float positive = 0;
+    for (QueryTerm term : terms) {
+      if (!Float.isFinite(term.weight()) || term.weight() == 0f) {
+        throw new IllegalArgumentException("term weights must be finite and non-zero, got " + term.weight());
+      }
+      positive += Math.max(0, term.weight());
+      switch (term) {
+        case QueryTerm.Text t -> {
+          if (t.text().isBlank()) {
+            throw new IllegalArgumentException("a text term is empty");
+          }
+          texts.add(t.text());
+          textWeights.add(t.weight());
+        }
+        case QueryTerm.IndexedImage i -> add(sum, indexedVector(searcher, i.idOrPath()), i.weight());
+        case QueryTerm.ImageBytes b -> add(sum, model.encodeImage(Images.read(b.content())), b.weight());
+        case QueryTerm.Vector v -> {
+          if (v.vector().length != model.dimension()) {
+            throw new IllegalArgumentException(
+                "a vector term has " + v.vector().length + " dimensions; the model has " + model.dimension());
+          }
+          add(sum, Vectors.normalizeInPlace(v.vector().clone()), v.weight());
+        }
+      }
+    }
+    if (positive <= 0) {
+      throw new IllegalArgumentException("a query needs at least one term with a positive weight");
+    }
+    if (!texts.isEmpty()) {
+      float[][] embedded = model.encodeTexts(texts);
+      for (int i = 0; i < embedded.length; i++) {
+        add(sum, embedded[i], textWeights.get(i));
+      }
+    }
+    return Vectors.normalizeInPlace(sum);
+  }
+
+  private static void add(float[] sum, float[] v, float weight) {
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] += weight * v[i];
+    }
+  }
+
+  /** Query-by-example leaves the example itself out of its results. */
+  private Set<Integer> excludedDocs(List<QueryTerm> terms, IndexSearcher searcher) throws IOException {
+    Set<Integer> docs = new java.util.HashSet<>();
+    for (QueryTerm term : terms) {
+      if (term instanceof QueryTerm.IndexedImage i && i.weight() > 0) {
+        docs.add(docOf(searcher, i.idOrPath()));
+      }
+    }
+    return docs;
+  }
+
+  private float[] indexedVector(IndexSearcher searcher, String idOrPath) throws IOException {
+    float[] v = LuceneImageStore.vector(searcher.getIndexReader(), docOf(searcher, idOrPath));
+    if (v == null) {
+      throw new IllegalArgumentException("image " + idOrPath + " has no vector");
+    }
+    return v;
+  }
+
+  private static int docOf(IndexSearcher searcher, String idOrPath) throws IOException {
+    String field = idOrPath.startsWith("/") ? IndexSchema.PATH : IndexSchema.ID;
+    String value = field.equals(IndexSchema.PATH) ? Path.of(idOrPath).normalize().toString() : idOrPath;
+    TopDocs top = searcher.search(new TermQuery(new Term(field, value)), 1);
+    if (top.scoreDocs.length == 0) {
+      throw new UnknownImageException("no indexed image " + idOrPath);
+    }
+    return top.scoreDocs[0].doc;
+  }
+
+  /** Filters as one Lucene query, used inside the HNSW search; null when there are none. */
+  static Query filterQuery(SearchFilters f) {
+    if (f == null || f.isEmpty()) {
+      return null;
+    }
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    if (f.folder() != null) {
+      String folder = Path.of(f.folder()).toAbsolutePath().normalize().toString();
+      b.add(new TermQuery(new Term(IndexSchema.FOLDERS, folder)), BooleanClause.Occur.FILTER);
+    }
+    for (String word : f.nameKeywords()) {
+      for (String token : nameTokens(word)) {
+        b.add(new TermQuery(new Term(IndexSchema.NAMES, token)), BooleanClause.Occur.FILTER);
+      }
+    }
+    if (f.from() != null || f.to() != null) {
+      long from = f.from() == null ? Long.MIN_VALUE : f.from().toEpochMilli();
+      long to = f.to() == null ? Long.MAX_VALUE : f.to().toEpochMilli() - 1;
+      b.add(LongField.newRangeQuery(IndexSchema.DATE, from, to), BooleanClause.Occur.FILTER);
+    }
+    if (!f.formats().isEmpty()) {
+      List<BytesRef> formats = f.formats().stream()
+          .map(x -> new BytesRef(normalizeFormat(x))).toList();
+      b.add(new TermInSetQuery(IndexSchema.FORMAT, formats), BooleanClause.Occur.FILTER);
+    }
+    if (f.minWidth() != null) {
+      b.add(IntField.newRangeQuery(IndexSchema.WIDTH, f.minWidth(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
+    }
+    if (f.minHeight() != null) {
+      b.add(IntField.newRangeQuery(IndexSchema.HEIGHT, f.minHeight(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
+    }
+    if (f.camera() != null && !f.camera().isBlank()) {
+      for (String token : nameTokens(f.camera())) {
+        b.add(new TermQuery(new Term(IndexSchema.CAMERA, token)), BooleanClause.Occur.FILTER);
+      }
+    }
+    BooleanQuery q = b.build();
+    return q.clauses().isEmpty() ? null : q;
+  }
+
+  static String normalizeFormat(String format) {
+    String f = format.toLowerCase(Locale.ROOT).strip();
+    return switch (f) {
+      case "jpg", "jpe" -> "jpeg";
+      case "tif" -> "tiff";
+      default -> f;
+    };
+  }
+
+  private static SearchHit toHit(Document doc, float score) {
+    var captured = doc.getField(IndexSchema.CAPTURED);
+    long date = captured != null ? captured.numericValue().longValue()
+        : doc.getField(IndexSchema.MODIFIED).numericValue().longValue();
+    return new SearchHit(
+        doc.get(IndexSchema.ID),
+        doc.get(IndexSchema.PATH),
+        score,
+        doc.getField(IndexSchema.WIDTH).numericValue().intValue(),
+        doc.getField(IndexSchema.HEIGHT).numericValue().intValue(),
+        doc.get(IndexSchema.FORMAT),
+        doc.getField(IndexSchema.SIZE).numericValue().longValue(),
+        Instant.ofEpochMilli(date));
+  }
+
+  private static long millisSince(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  // ------------------------------------------------------------------------------------------------ images
+
+  /** Images like the indexed image {@code idOrPath} (itself left out). */
+  public SearchResult similar(String idOrPath, int k, SearchFilters filters) throws IOException {
+    return search(new SearchRequest(List.of(new QueryTerm.IndexedImage(idOrPath, 1f)), k, 0, filters, 0, false, false));
+  }
+
+  /** The indexed image with this id or path, thumbnail and vector included. */
+  public Optional<ImageRecord> image(String idOrPath) throws IOException {
+    IndexSearcher searcher = acquire();
+    try {
+      int doc;
+      try {
+        doc = docOf(searcher, idOrPath);
+      } catch (UnknownImageException e) {
+        return Optional.empty();
+      }
+      Document stored = searcher.storedFields().document(doc);
+      return Optional.of(IndexSchema.fromDocument(stored, LuceneImageStore.vector(searcher.getIndexReader(), doc)));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  public IndexStats stats() throws IOException {
+    return LuceneImageStore.readStats(path);
+  }
+
+  // ------------------------------------------------------------------------------------------------ zero-shot
+
+  public ZeroShotClassifier classifier() {
+    return classifier;
+  }
+
+  /** Zero-shot classification of an image embedding: labels by probability, best first, at most {@code top}. */
+  public List<LabelScore> classify(float[] image, List<String> labels, List<String> templates, int top) {
+    return classifier.classify(image, labels, templates, top);
+  }
+
+  public Classification classify(String path, BufferedImage image, List<String> labels, List<String> templates,
+      int top) {
+    return new Classification(path, classify(model.encodeImage(image), labels, templates, top));
+  }
+
+  /**
+   * Label search: classifies every indexed image among {@code labels} and returns, for each label, the images whose
+   * best label it is, most similar first (at most {@code perLabel}), with the label's probability as score.
+   */
+  public Map<String, List<LabeledHit>> labelSearch(List<String> labels, List<String> templates, int perLabel,
+      SearchFilters filters) throws IOException {
+    float[][] labelVectors = classifier.labelVectors(labels, templates);
+    Map<String, List<LabeledHit>> byLabel = new LinkedHashMap<>();
+    labels.forEach(l -> byLabel.put(l, new ArrayList<>()));
+    IndexSearcher searcher = acquire();
+    try {
+      Query filter = filterQuery(filters);
+      java.util.BitSet allowed = null;
+      if (filter != null) {
+        allowed = new java.util.BitSet();
+        java.util.BitSet bits = allowed;
+        for (ScoreDoc d : searcher.search(filter, Math.max(1, searcher.count(filter))).scoreDocs) {
+          bits.set(d.doc);
+        }
+      }
+      IndexReader reader = searcher.getIndexReader();
+      StoredFields stored = searcher.storedFields();
+      for (LeafReaderContext leaf : reader.leaves()) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+        if (values == null) {
+          continue;
+        }
+        var live = leaf.reader().getLiveDocs();
+        KnnVectorValues.DocIndexIterator it = values.iterator();
+        for (int doc = it.nextDoc(); doc != KnnVectorValues.DocIndexIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+          int global = leaf.docBase + doc;
+          if ((live != null && !live.get(doc)) || (allowed != null && !allowed.get(global))) {
+            continue;
+          }
+          List<LabelScore> ranked = ZeroShot.rank(values.vectorValue(it.index()), labels, labelVectors,
+              model.logitScale(), 1);
+          LabelScore best = ranked.get(0);
+          byLabel.get(best.label()).add(new LabeledHit(global, best));
+        }
+      }
+      Map<String, List<LabeledHit>> result = new LinkedHashMap<>();
+      for (var entry : byLabel.entrySet()) {
+        List<LabeledHit> hits = entry.getValue();
+        hits.sort(Comparator.comparing((LabeledHit h) -> -h.label.score()));
+        List<LabeledHit> top = new ArrayList<>();
+        for (LabeledHit h : hits.subList(0, Math.min(perLabel, hits.size()))) {
+          top.add(new LabeledHit(h.doc, h.label, toHit(stored.document(h.doc, HIT_FIELDS), h.label.score()),
+              hits.size()));
+        }
+        if (top.isEmpty()) {
+          result.put(entry.getKey(), List.of());
+        } else {
+          result.put(entry.getKey(), top);
+        }
+      }
+      return result;
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /** An image found by label search: its best label, and how many images in all have that label as best. */
+  public record LabeledHit(int doc, LabelScore label, SearchHit hit, int labelCount) {
+    LabeledHit(int doc, LabelScore label) {
+      this(doc, label, null, 0);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ duplicates
+
+  /**
+   * Groups of near-duplicate images: first identical files (same content hash), then images whose embeddings have
+   * cosine similarity of at least {@code threshold} to another in the group.
+   */
+  public List<List<SearchHit>> nearDuplicates(float threshold, int neighbours) throws IOException {
+    IndexSearcher searcher = acquire();
+    try {
+      IndexReader reader = searcher.getIndexReader();
+      int max = reader.maxDoc();
+      int[] parent = new int[max];
+      for (int i = 0; i < max; i++) {
+        parent[i] = i;
+      }
+      StoredFields stored = searcher.storedFields();
+      Map<String, Integer> firstByHash = new HashMap<>();
+      List<Integer> docs = new ArrayList<>();
+      for (ScoreDoc d : searcher.search(new MatchAllDocsQuery(), Math.max(1, reader.numDocs())).scoreDocs) {
+        docs.add(d.doc);
+        String sha = stored.document(d.doc, Set.of(IndexSchema.SHA256)).get(IndexSchema.SHA256);
+        Integer first = firstByHash.putIfAbsent(sha, d.doc);
+        if (first != null) {
+          union(parent, first, d.doc);
+        }
+      }
+      for (int doc : docs) {
+        float[] v = LuceneImageStore.vector(reader, doc);
+        if (v == null) {
+          continue;
+        }
+        TopDocs near = searcher.search(new KnnFloatVectorQuery(IndexSchema.VECTOR, v, neighbours + 1), neighbours + 1);
+        for (ScoreDoc n : near.scoreDocs) {
+          if (n.doc != doc) {
+            float[] w = LuceneImageStore.vector(reader, n.doc);
+            if (w != null && Vectors.dot(v, w) >= threshold) {
+              union(parent, doc, n.doc);
+            }
+          }
+        }
+      }
+      Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+      for (int doc : docs) {
+        groups.computeIfAbsent(find(parent, doc), x -> new ArrayList<>()).add(doc);
+      }
+      List<List<SearchHit>> result = new ArrayList<>();
+      for (List<Integer> group : groups.values()) {
+        if (group.size() < 2) {
+          continue;
+        }
+        float[] first = LuceneImageStore.vector(reader, group.get(0));
+        List<SearchHit> hits = new ArrayList<>();
+        for (int doc : group) {
+          float[] v = LuceneImageStore.vector(reader, doc);
+          hits.add(toHit(stored.document(doc, HIT_FIELDS), first == null || v == null ? 0f : Vectors.dot(first, v)));
+        }
+        result.add(hits);
+      }
+      return result;
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  private static int find(int[] parent, int x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  }
+
+  private static void union(int[] parent, int a, int b) {
+    int ra = find(parent, a);
+    int rb = find(parent, b);
+    if (ra != rb) {
+      parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      searchers.close();
+    } finally {
+      directory.close();
+    }
+  }
+
+  private record Scored(int doc, float score) {
+    static final Comparator<Scored> BEST_FIRST =
+        Comparator.comparing((Scored s) -> -s.score).thenComparingInt(s -> s.doc);
+  }
+}
