@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ClassifyCommand.class,
       LabelsCommand.class,
       DuplicatesCommand.class,
+      EvaluateCommand.class,
       StatsCommand.class,
       EncodeCommand.class,
       CommandLine.HelpCommand.class

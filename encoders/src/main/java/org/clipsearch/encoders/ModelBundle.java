@@ -423,6 +423,9 @@ public record ModelBundle(
   }
 
   private static Path existingFile(Path dir, String relative, String what) {
+    if (relative.startsWith("/")) {
+      return classpathFile(relative.substring(1), what);
+    }
     Path file = dir.resolve(relative).normalize();
     if (!file.startsWith(dir)) {
       throw new EncoderException(what + " '" + relative + "' points outside the model directory " + dir);
@@ -434,6 +437,42 @@ public record ModelBundle(
       throw new EncoderException(what + ": file " + file + " is not readable");
     }
     return file;
+  }
+
+  /**
+   * A file named with a leading '/' is a resource at the classpath root (the default text tower ships in another
+   * artifact); it is unpacked once into the cache, keyed by where it came from, since the engines read files.
+   */
+  private static Path classpathFile(String resource, String what) {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    if (loader == null) {
+      loader = ModelBundle.class.getClassLoader();
+    }
+    java.net.URL url = loader.getResource(resource);
+    if (url == null) {
+      throw new EncoderException(what + ": resource /" + resource + " is not on the classpath");
+    }
+    String key = sha256(url.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 16);
+    Path target = DjlEnvironment.cacheRoot().resolve("resources").resolve(key).resolve(
+        resource.substring(resource.lastIndexOf('/') + 1));
+    if (Files.isRegularFile(target)) {
+      return target;
+    }
+    try {
+      Files.createDirectories(target.getParent());
+      Path staging = Files.createTempFile(target.getParent(), ".unpack-", ".tmp");
+      try (InputStream in = url.openStream()) {
+        Files.copy(in, staging, StandardCopyOption.REPLACE_EXISTING);
+      }
+      try {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException e) {
+        Files.deleteIfExists(staging);
+      }
+      return target;
+    } catch (IOException e) {
+      throw new EncoderException("cannot unpack /" + resource + " into " + target + ": " + e.getMessage(), e);
+    }
   }
 
   private static JsonNode parseJson(byte[] content, String where) {

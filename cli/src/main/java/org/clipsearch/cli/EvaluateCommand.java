@@ -1,0 +1,173 @@
+package org.clipsearch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.clipsearch.api.LabelScore;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.encoders.Images;
+import org.clipsearch.encoders.Vectors;
+import org.clipsearch.searcher.ZeroShotClassifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Measures a model on a labelled image set with the Java encoders, as the model card reports it: zero-shot top-1
+ * and top-5 over categories and over object names, and text-to-image recall@1/5/10 with each image's title as the
+ * query.
+ */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = {"Measure a model on labelled images: zero-shot accuracy and text-to-image recall.",
+        "LABELS is JSON lines: {\"path\": relative image path, \"query\": title, \"category\": ..., \"objects\": [...]}."})
+final class EvaluateCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateCommand.class);
+
+  @Mixin ModelOptions modelOptions = new ModelOptions();
+
+  @Option(names = "--labels", required = true, paramLabel = "FILE", description = "JSON lines describing each image.")
+  Path labelsFile;
+
+  @Option(names = "--images", required = true, paramLabel = "DIR", description = "Folder the paths are relative to.")
+  Path images;
+
+  @Option(names = "--names", required = true, paramLabel = "FILE", description = "Object names, one a line (the label set).")
+  Path namesFile;
+
+  @Option(names = "--json", description = "Print one JSON document.")
+  boolean json;
+
+  record Item(Path file, String query, String category, List<String> objects) {}
+
+  @Override
+  public Integer call() throws IOException {
+    List<Item> items = new ArrayList<>();
+    for (String line : Files.readAllLines(labelsFile, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode node = Output.JSON.readTree(line);
+      List<String> objects = new ArrayList<>();
+      node.path("objects").forEach(o -> objects.add(o.asText()));
+      items.add(new Item(images.resolve(node.path("path").asText()), node.path("query").asText(""),
+          node.path("category").asText(""), objects));
+    }
+    List<String> names = Files.readAllLines(namesFile, StandardCharsets.UTF_8).stream()
+        .map(String::strip).filter(s -> !s.isEmpty()).distinct().toList();
+    Set<String> categorySet = new LinkedHashSet<>();
+    items.forEach(i -> { if (!i.category.isEmpty()) categorySet.add(i.category); });
+    List<String> categories = List.copyOf(categorySet);
+    try (ClipModel model = modelOptions.load()) {
+      LOG.info("evaluating {} on {} images, {} categories, {} object names", model.name(), items.size(),
+          categories.size(), names.size());
+      float[][] vectors = new float[items.size()][];
+      List<Integer> pending = new ArrayList<>();
+      List<java.awt.image.BufferedImage> batch = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        batch.add(Images.read(items.get(i).file));
+        pending.add(i);
+        if (batch.size() == 32 || i == items.size() - 1) {
+          float[][] out = model.encodeImages(batch);
+          for (int j = 0; j < out.length; j++) {
+            vectors[pending.get(j)] = out[j];
+          }
+          batch.clear();
+          pending.clear();
+        }
+      }
+      ZeroShotClassifier classifier = new ZeroShotClassifier(model);
+      int[] categoryHits = new int[2];
+      int categoryTotal = 0;
+      int[] objectHits = new int[2];
+      int objectTotal = 0;
+      for (int i = 0; i < items.size(); i++) {
+        Item item = items.get(i);
+        if (!item.category.isEmpty()) {
+          List<LabelScore> top = classifier.classify(vectors[i], categories, null, 5);
+          categoryTotal++;
+          countHits(top, Set.of(item.category), categoryHits);
+        }
+        Set<String> truth = new java.util.HashSet<>(item.objects);
+        truth.retainAll(names);
+        if (!truth.isEmpty()) {
+          List<LabelScore> top = classifier.classify(vectors[i], names, null, 5);
+          objectTotal++;
+          countHits(top, truth, objectHits);
+        }
+      }
+      // Queries are embedded one at a time, as searches are.
+      int[] recall = new int[3];
+      int[] ks = {1, 5, 10};
+      int queries = 0;
+      for (int i = 0; i < items.size(); i++) {
+        if (items.get(i).query.isBlank()) {
+          continue;
+        }
+        queries++;
+        float[] q = model.encodeText(items.get(i).query);
+        float own = Vectors.dot(q, vectors[i]);
+        int better = 0;
+        for (int j = 0; j < items.size(); j++) {
+          if (j != i && Vectors.dot(q, vectors[j]) > own) {
+            better++;
+          }
+        }
+        for (int r = 0; r < ks.length; r++) {
+          if (better < ks[r]) {
+            recall[r]++;
+          }
+        }
+      }
+      ObjectNode result = Output.JSON.createObjectNode();
+      result.put("model", model.name());
+      result.put("images", items.size());
+      ObjectNode cat = result.putObject("zero_shot_categories");
+      cat.put("labels", categories.size()).put("images", categoryTotal)
+          .put("top1", ratio(categoryHits[0], categoryTotal)).put("top5", ratio(categoryHits[1], categoryTotal));
+      ObjectNode obj = result.putObject("zero_shot_objects");
+      obj.put("labels", names.size()).put("images", objectTotal)
+          .put("top1", ratio(objectHits[0], objectTotal)).put("top5", ratio(objectHits[1], objectTotal));
+      ObjectNode ret = result.putObject("text_to_image");
+      ret.put("queries", queries).put("recall_at_1", ratio(recall[0], queries))
+          .put("recall_at_5", ratio(recall[1], queries)).put("recall_at_10", ratio(recall[2], queries));
+      if (json) {
+        Output.print(System.out, result);
+      } else {
+        System.out.printf("model %s on %d images%n", model.name(), items.size());
+        System.out.printf("zero-shot, %d categories: top-1 %.3f, top-5 %.3f (%d images)%n", categories.size(),
+            ratio(categoryHits[0], categoryTotal), ratio(categoryHits[1], categoryTotal), categoryTotal);
+        System.out.printf("zero-shot, %d object names: top-1 %.3f, top-5 %.3f (%d images)%n", names.size(),
+            ratio(objectHits[0], objectTotal), ratio(objectHits[1], objectTotal), objectTotal);
+        System.out.printf("text -> image, %d title queries: R@1 %.3f, R@5 %.3f, R@10 %.3f%n", queries,
+            ratio(recall[0], queries), ratio(recall[1], queries), ratio(recall[2], queries));
+      }
+    }
+    return 0;
+  }
+
+  private static void countHits(List<LabelScore> top, Set<String> truth, int[] hits) {
+    if (truth.contains(top.get(0).label())) {
+      hits[0]++;
+    }
+    for (LabelScore s : top) {
+      if (truth.contains(s.label())) {
+        hits[1]++;
+        break;
+      }
+    }
+  }
+
+  private static double ratio(int hits, int total) {
+    return total == 0 ? 0 : Math.round(10000.0 * hits / total) / 10000.0;
+  }
+}
