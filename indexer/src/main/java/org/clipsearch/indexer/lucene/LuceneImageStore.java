@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.codecs.CodecUtil;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene104.Lucene104Codec;
 import org.apache.lucene.document.Document;
@@ -112,6 +113,11 @@ public final class LuceneImageStore implements ImageStore {
           "the index at " + dir + " was written by a newer Lucene than this clipsearch reads (" + e.getMessage()
               + "); upgrade clipsearch or index into a new folder", e);
     } catch (IndexFormatTooOldException e) {
+      if (Integer.valueOf(CodecUtil.CODEC_MAGIC).equals(e.getMinVersion())) {
+        // Lucene reports a segments file without its magic number as "too old": it is no Lucene index at all.
+        throw new IOException("the index at " + dir + " is not a Lucene index (its segments file is foreign or"
+            + " corrupt); index into a new folder", e);
+      }
       throw new IOException(
           "the index at " + dir + " was written by a Lucene too old to read; re-index into a new folder", e);
     } catch (CorruptIndexException e) {
