@@ -2,6 +2,7 @@ package org.clipsearch.searcher;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -102,6 +103,9 @@ public final class ImageSearcher implements AutoCloseable {
   /** Opens the index at {@code path} for searching with {@code model}, which must be the model that wrote it. */
   public static ImageSearcher open(Path path, ClipModel model) throws IOException {
     Path dir = path.toAbsolutePath().normalize();
+    if (!Files.isDirectory(dir)) { // checked first: FSDirectory.open would create the folder
+      throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here (run 'clipsearch index' first)");
+    }
     Directory directory = FSDirectory.open(dir);
     try {
       if (!DirectoryReader.indexExists(directory)) {
@@ -515,7 +519,8 @@ public final class ImageSearcher implements AutoCloseable {
 
   /**
    * Label search: classifies every indexed image among {@code labels} and returns, for each label, the images whose
-   * best label it is, most similar first (at most {@code perLabel}), with the label's probability as score.
+   * best label it is, most similar first (at most {@code perLabel}); each hit's score is its cosine similarity to
+   * the label, and its {@link LabeledHit#label()} carries the label's probability too.
    */
   public Map<String, List<LabeledHit>> labelSearch(List<String> labels, List<String> templates, int perLabel,
       SearchFilters filters) throws IOException {

@@ -130,7 +130,7 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   /** Lucene's default codec, with the vector field's format taken from the settings. */
-  static Lucene104Codec codec(HnswSettings hnsw) {
+  public static Lucene104Codec codec(HnswSettings hnsw) {
     KnnVectorsFormat vectors = hnsw.format().knnFormat(hnsw.maxConn(), hnsw.beamWidth());
     return new Lucene104Codec() {
       @Override
