@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+"""Trains the image tower of clipsearch's default model against the frozen MiniLM text embeddings (LiT-style):
+symmetric InfoNCE with a learned temperature, a small ResNet-style CNN from scratch, then exports TorchScript and
+writes the clipsearch bundle manifest.
+
+Reads (from --data, written by build_dataset.py + the Java `encode` command):
+  train_rgba.npy train_box.npy train_noflip.npy captions_index.json captions.f32 holdout_rgb.npy holdout_labels.npy
+  holdout_cat.npy
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MEAN = [0.48145466, 0.4578275, 0.40821073]
+STD = [0.26862954, 0.26130258, 0.27577711]
+DIM = 384
+
+
+# ----------------------------------------------------------------------------------------------- model
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        nn.init.zeros_(self.b2.weight)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)), inplace=True)
+        y = self.b2(self.c2(y))
+        return F.relu(y + (x if self.short is None else self.short(x)), inplace=True)
+
+
+class ImageTower(nn.Module):
+    """stem (stride 2) -> stages of basic blocks -> global average + max pooling -> linear 384."""
+
+    def __init__(self, widths=(32, 64, 128, 256), depths=(1, 2, 2, 2), stem=32):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
+        layers, cin = [], stem
+        for i, (w, d) in enumerate(zip(widths, depths)):
+            for j in range(d):
+                layers.append(Block(cin, w, 2 if (j == 0 and i > 0) else 1))
+                cin = w
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Linear(2 * cin, cin), nn.ReLU(inplace=True), nn.Linear(cin, DIM))
+
+    def forward(self, image):
+        x = self.body(self.stem(image))
+        x = torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
+        return self.head(x)
+
+
+class Exported(nn.Module):
+    def __init__(self, tower):
+        super().__init__()
+        self.tower = tower
+
+    def forward(self, image):
+        return F.normalize(self.tower(image), dim=-1)
+
+
+# ----------------------------------------------------------------------------------------------- augmentation
+
+def backgrounds(b, size, g):
+    """White mostly; else light/random solid colours, gradients, smooth noise, dark."""
+    kind = torch.multinomial(torch.tensor([0.5, 0.14, 0.1, 0.12, 0.1, 0.04]), b, replacement=True, generator=g)
+    bg = torch.ones(b, 3, size, size)
+    col = torch.rand(b, 3, 1, 1, generator=g)
+    light = 0.75 + 0.25 * torch.rand(b, 3, 1, 1, generator=g)
+    c2 = torch.rand(b, 3, 1, 1, generator=g)
+    t = torch.linspace(0, 1, size)
+    horiz = torch.rand(b, generator=g) < 0.5
+    ramp = torch.where(horiz[:, None, None, None], t.view(1, 1, 1, size).expand(b, 1, size, size),
+                       t.view(1, 1, size, 1).expand(b, 1, size, size))
+    grad = col * (1 - ramp) + c2 * ramp
+    noise = F.interpolate(torch.rand(b, 3, 6, 6, generator=g), size=(size, size), mode='bicubic',
+                          align_corners=False).clamp(0, 1) * 0.8 + 0.2 * torch.rand(b, 3, size, size, generator=g)
+    dark = 0.2 * torch.rand(b, 3, 1, 1, generator=g)
+    for k, v in ((1, light), (2, col), (3, grad), (4, noise), (5, dark)):
+        m = (kind == k).view(b, 1, 1, 1)
+        bg = torch.where(m, v.expand(b, 3, size, size), bg)
+    return bg
+
+
+def augment(rgba_u8, box, noflip, out, g, p_exact=0.3):
+    """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised."""
+    b, s = rgba_u8.shape[0], rgba_u8.shape[1]
+    x = rgba_u8.permute(0, 3, 1, 2).float() / 255.0
+    a = x[:, 3:4]
+    x = x[:, :3] * a + backgrounds(b, s, g) * (1 - a)
+    box = box.float()
+    cx, cy = box[:, 0] + box[:, 2] / 2, box[:, 1] + box[:, 3] / 2
+    big = torch.maximum(box[:, 2], box[:, 3])
+    small = torch.minimum(box[:, 2], box[:, 3])
+    # random resized crop over the content's bounding square
+    area = 0.4 + 0.6 * torch.rand(b, generator=g)
+    logr = (torch.rand(b, generator=g) * 2 - 1) * math.log(4 / 3)
+    side = big * area.sqrt()
+    cw, ch = side * torch.exp(logr / 2), side * torch.exp(-logr / 2)
+    ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).clamp(min=0)
+    oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).clamp(min=0)
+    exact = torch.rand(b, generator=g) < p_exact   # the inference view: centre square of the shortest side
+    cw = torch.where(exact, small, cw)
+    ch = torch.where(exact, small, ch)
+    ox = torch.where(exact, torch.zeros_like(ox), ox)
+    oy = torch.where(exact, torch.zeros_like(oy), oy)
+    flip = (torch.rand(b, generator=g) < 0.5) & ~noflip
+    sx = cw / s * torch.where(flip, -1.0, 1.0)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = sx
+    theta[:, 1, 1] = ch / s
+    theta[:, 0, 2] = (cx + ox - s / 2) / (s / 2)
+    theta[:, 1, 2] = (cy + oy - s / 2) / (s / 2)
+    grid = F.affine_grid(theta, (b, 3, out, out), align_corners=False)
+    x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
+    # colour jitter without hue changes (captions name colours): brightness, contrast, saturation
+    j = (torch.rand(b, generator=g) < 0.8).view(b, 1, 1, 1)
+    br = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.4
+    co = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.4
+    sa = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.6
+    y = x * br
+    m = y.mean((1, 2, 3), keepdim=True)
+    y = (y - m) * co + m
+    grey = (0.299 * y[:, 0:1] + 0.587 * y[:, 1:2] + 0.114 * y[:, 2:3])
+    y = ((y - grey) * sa + grey).clamp(0, 1)
+    x = torch.where(j, y, x)
+    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+
+
+def normalise_u8(rgb_u8):
+    x = rgb_u8.permute(0, 3, 1, 2).float() / 255.0
+    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+
+
+# ----------------------------------------------------------------------------------------------- evaluation
+
+@torch.no_grad()
+def embed(model, x_u8, bs=256):
+    model.eval()
+    out = [F.normalize(model(normalise_u8(x_u8[i:i + bs])), dim=-1) for i in range(0, len(x_u8), bs)]
+    model.train()
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def evaluate(model, data):
+    img = embed(model, data['hold_rgb'])
+    q = data['text'][data['hold_q']]
+    sim = q @ img.T                                     # query i's own image is image i
+    rank = (sim > sim.diag()[:, None]).sum(1)
+    res = {f'R@{k}': (rank < k).float().mean().item() for k in (1, 5, 10)}
+    lab = data['hold_labels']
+    has = lab.any(1)
+    if has.any():
+        s = img[has] @ data['text'][data['obj_prompts']].T
+        top5 = s.topk(5, dim=1).indices
+        l = lab[has]
+        res['obj_top1'] = l.gather(1, top5[:, :1]).any(1).float().mean().item()
+        res['obj_top5'] = l.gather(1, top5).any(1).float().mean().item()
+    s = img @ data['text'][data['cat_prompts']].T
+    res['cat_top1'] = (s.argmax(1) == data['hold_cat']).float().mean().item()
+    return res
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+def load(d):
+    idx = json.load(open(os.path.join(d, 'captions_index.json')))
+    text = np.fromfile(os.path.join(d, 'captions.f32'), dtype='<f4').reshape(-1, DIM)
+    lines = open(os.path.join(d, 'captions.txt'), encoding='utf-8').read().split('\n')[:-1]
+    assert all(l.strip() for l in lines), 'captions.txt has an empty line: indices would shift'
+    n_lines = len(lines)
+    assert text.shape[0] == n_lines, f'captions.f32 has {text.shape[0]} rows, captions.txt {n_lines} lines'
+    text = F.normalize(torch.from_numpy(text.copy()), dim=-1)
+    caps = idx['train']
+    flat = torch.tensor([c for cs in caps for c in cs])
+    off = torch.tensor([0] + list(np.cumsum([len(c) for c in caps])))
+    return {
+        'rgba': torch.from_numpy(np.load(os.path.join(d, 'train_rgba.npy'))),
+        'box': torch.from_numpy(np.load(os.path.join(d, 'train_box.npy')).astype(np.int64)),
+        'noflip': torch.from_numpy(np.load(os.path.join(d, 'train_noflip.npy'))),
+        'cap_flat': flat, 'cap_off': off,
+        'text': text,
+        'hold_rgb': torch.from_numpy(np.load(os.path.join(d, 'holdout_rgb.npy'))),
+        'hold_q': torch.tensor(idx['holdout_query']),
+        'hold_labels': torch.from_numpy(np.load(os.path.join(d, 'holdout_labels.npy'))),
+        'hold_cat': torch.from_numpy(np.load(os.path.join(d, 'holdout_cat.npy')).astype(np.int64)),
+        'obj_prompts': torch.tensor(idx['object_prompts']), 'cat_prompts': torch.tensor(idx['category_prompts']),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
+    ap.add_argument('--out', default=os.path.join(HERE, '..', 'encoders', 'src', 'main', 'resources', 'org',
+                                                   'clipsearch', 'models', 'default'))
+    ap.add_argument('--epochs', type=int, default=35)
+    ap.add_argument('--batch', type=int, default=128)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--wd', type=float, default=0.05)
+    ap.add_argument('--size', type=int, default=64)
+    ap.add_argument('--widths', default='32,64,128,256')
+    ap.add_argument('--depths', default='1,1,2,1')
+    ap.add_argument('--eval-every', type=int, default=500)
+    ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
+    ap.add_argument('--minutes', type=float, default=0,
+                    help='wall-clock budget: the schedule follows max(step fraction, time fraction) and training '
+                         'stops when either reaches 1 (for shared machines; 0 = steps only, fully deterministic)')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--name', default='clipsearch-default-v1')
+    ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
+    ap.add_argument('--bench', action='store_true', help='only measure training throughput')
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    g = torch.Generator().manual_seed(a.seed)
+
+    model = ImageTower(tuple(int(x) for x in a.widths.split(',')), tuple(int(x) for x in a.depths.split(',')))
+    nparams = sum(p.numel() for p in model.parameters())
+    logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    if a.bench:
+        x = torch.randn(a.batch, 3, a.size, a.size)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        for i in range(6):
+            if i == 2:
+                t0 = time.time()
+            loss = model(x).square().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        dt = (time.time() - t0) / 4
+        print(f'params {nparams / 1e6:.2f}M  {a.batch / dt:.0f} images/s training')
+        return
+
+    data = load(a.data)
+    n = data['rgba'].shape[0]
+    steps_per_epoch = n // a.batch
+    total = steps_per_epoch * a.epochs
+    if a.max_steps:
+        total = min(total, a.max_steps)
+    print(f'{n} training images, {data["text"].shape[0]} texts, {len(data["hold_q"])} held out; model '
+          f'{nparams / 1e6:.2f}M params; {total} steps of {a.batch}', flush=True)
+
+    decay = [p for nm, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for nm, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': a.wd}, {'params': no_decay, 'weight_decay': 0},
+                             {'params': [logit_scale], 'weight_decay': 0}], lr=a.lr, betas=(0.9, 0.98))
+    warm = min(500, total // 10 + 1)
+
+    def progress(step):
+        p = step / total
+        if a.minutes:
+            p = max(p, (time.time() - t0) / (60 * a.minutes))
+        return min(1.0, p)
+
+    def lr_at(step):
+        if step < warm:
+            return a.lr * (step + 1) / warm
+        w = warm / total
+        return a.lr * 0.5 * (1 + math.cos(math.pi * max(0.0, progress(step) - w) / (1 - w)))
+
+    print('step 0', json.dumps(evaluate(model, data)), flush=True)
+    t0 = time.time()
+    stop = False
+    step, ema = 0, None
+    best = None
+    while step < total and not stop:
+        perm = torch.randperm(n, generator=g)
+        for bi in range(steps_per_epoch):
+            if step >= total or progress(step) >= 1.0:
+                stop = True
+                break
+            ids = perm[bi * a.batch:(bi + 1) * a.batch]
+            cnt = data['cap_off'][ids + 1] - data['cap_off'][ids]
+            pick = data['cap_off'][ids] + (torch.rand(len(ids), generator=g) * cnt).long().clamp(max=cnt - 1)
+            tids = data['cap_flat'][pick]
+            t = data['text'][tids]
+            x = augment(data['rgba'][ids], data['box'][ids], data['noflip'][ids], a.size, g)
+            for gr in opt.param_groups:
+                gr['lr'] = lr_at(step)
+            z = F.normalize(model(x), dim=-1)
+            scale = logit_scale.exp()
+            logits = scale * z @ t.T
+            # texts that (nearly) coincide are all positives: soft targets
+            pos = ((t @ t.T) > 0.95).float()
+            tgt = pos / pos.sum(1, keepdim=True)
+            loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
+                          - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                logit_scale.clamp_(0, math.log(100))
+            step += 1
+            ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+            if step % 50 == 0:
+                el = time.time() - t0
+                print(f'step {step}/{total} epoch {step / steps_per_epoch:.2f} loss {ema:.4f} scale '
+                      f'{logit_scale.exp().item():.1f} lr {lr_at(step):.2e} {step * a.batch / el:.0f} img/s '
+                      f'progress {progress(step):.3f} eta {el / progress(step) * (1 - progress(step)) / 60:.1f} min',
+                      flush=True)
+            if step % a.eval_every == 0 or step == total or progress(step) >= 1.0:
+                r = evaluate(model, data)
+                print(f'step {step} eval', json.dumps(r), flush=True)
+                torch.save({'model': model.state_dict(), 'logit_scale': logit_scale.detach(), 'step': step,
+                            'args': vars(a), 'eval': r}, a.checkpoint)
+                best = r
+
+    # ---- export
+    model.eval()
+    exp = Exported(model).eval()
+    ex = torch.zeros(1, 3, a.size, a.size)
+    traced = torch.jit.trace(exp, ex)
+    os.makedirs(a.out, exist_ok=True)
+    traced.save(os.path.join(a.out, 'image.pt'))
+    manifest = {
+        'format': 1, 'name': a.name, 'embedding_dim': DIM, 'logit_scale': round(float(logit_scale.exp()), 4),
+        'image': {'file': 'image.pt', 'engine': 'PyTorch', 'input_names': ['image'], 'size': [a.size, a.size],
+                  'resize_mode': 'shortest', 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD},
+        'text': {'file': '/all-minilm-l6-v2-q.onnx', 'engine': 'OnnxRuntime',
+                 'input_names': ['input_ids', 'attention_mask', 'token_type_ids'], 'input_type': 'int64',
+                 'tokenizer': '/all-minilm-l6-v2-q-tokenizer.json', 'max_length': 128, 'padding': 'longest',
+                 'truncation': True, 'pooling': 'mean'},
+    }
+    with open(os.path.join(a.out, 'clipsearch-model.json'), 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write('\n')
+    # check the traced model against the eager one, and measure CPU inference speed at batch 32
+    loaded = torch.jit.load(os.path.join(a.out, 'image.pt'))
+    xb = normalise_u8(data['hold_rgb'][:32])
+    with torch.no_grad():
+        diff = (loaded(xb) - exp(xb)).abs().max().item()
+        for _ in range(3):
+            loaded(xb)
+        t1 = time.time()
+        reps = 10
+        for _ in range(reps):
+            loaded(xb)
+        ips = 32 * reps / (time.time() - t1)
+    size_mb = os.path.getsize(os.path.join(a.out, 'image.pt')) / 1e6
+    summary = {'final_eval': best, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
+               'inference_images_per_s_batch32': round(ips, 1), 'traced_max_abs_diff': diff,
+               'steps': step, 'logit_scale': manifest['logit_scale'], 'train_minutes': round((time.time() - t0) / 60, 1),
+               'args': vars(a)}
+    print('summary', json.dumps(summary), flush=True)
+    with open(os.path.join(os.path.dirname(a.checkpoint), 'train-summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One command for clipsearch's default model: fetch -> build dataset -> embed captions (Java) -> train -> package.
+#   training/train.sh            full run (CPU, 2 cores: see training/README.md for timings); writes the bundle to
+#                                encoders/src/main/resources/org/clipsearch/models/default/
+#   training/train.sh --quick    smoke test: tiny subset, a few steps; bundle goes to training/work/quick-model/
+# Extra arguments after the mode are passed to train.py (e.g. --epochs 10).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+PY=/usr/bin/python3          # Debian's interpreter: python3-torch, python3-torchvision, python3-pil, python3-numpy
+mode=full
+if [[ "${1:-}" == "--quick" ]]; then mode=quick; shift; fi
+
+stamp() { echo "[$(date +%H:%M:%S)] $*"; }
+stamp "fetch"
+training/fetch_data.sh
+
+if [[ $mode == quick ]]; then
+  data=training/work/quick
+  stamp "build dataset (quick)"
+  $PY training/build_dataset.py --quick --out "$data"
+else
+  data=training/work/dataset
+  stamp "build dataset"
+  $PY training/build_dataset.py --out "$data"
+fi
+
+# Caption embeddings from the Java text encoder (frozen MiniLM, 384-d); redone only when captions.txt changed.
+if [[ ! -f "$data/captions.f32" || "$data/captions.txt" -nt "$data/captions.f32" ]]; then
+  stamp "embed $(wc -l < "$data/captions.txt") captions with bin/clipsearch"
+  bin/clipsearch encode --model classpath:org/clipsearch/models/minilm-l6-v2 \
+    --texts-file "$data/captions.txt" --out "$data/captions.f32.tmp" --batch 128
+  mv "$data/captions.f32.tmp" "$data/captions.f32"
+fi
+
+stamp "train"
+if [[ $mode == quick ]]; then
+  $PY training/train.py --data "$data" --out training/work/quick-model --epochs 1 --max-steps 30 --eval-every 15 \
+    --checkpoint training/work/quick-checkpoint.pt "$@"
+else
+  # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the 35 epochs
+  # finish well before it, and the run is then step-for-step deterministic.
+  $PY training/train.py --data "$data" --minutes 95 "$@"
+fi
+stamp "done"
