@@ -1,0 +1,172 @@
+package org.clipsearch.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.indexer.ImageIndexer;
+import org.clipsearch.indexer.IndexReport;
+import org.clipsearch.web.IndexingStatus;
+import org.clipsearch.web.WebServer;
+import org.clipsearch.web.WebServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The search page and JSON API over the index, until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {"Serve the search page and the JSON API (see /openapi.json) over the index.",
+        "Listens on 127.0.0.1 unless told otherwise; with an access token every API call needs it.",
+        "Given folders, indexes them (incrementally) in the background meanwhile; the page shows the progress."})
+final class ServeCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+  static final String TOKEN_ENV = "CLIPSEARCH_AUTH_TOKEN";
+
+  @Mixin IndexOptions indexOptions = new IndexOptions();
+  @Mixin ModelOptions modelOptions = new ModelOptions();
+
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = WebServerConfig.DEFAULT_HOST,
+      description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every network).")
+  String host;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--auth-token", paramLabel = "TOKEN",
+      description = "Every API call must send 'Authorization: Bearer TOKEN'; the page asks for it once. "
+          + "Also read from the environment variable " + TOKEN_ENV + " (which, unlike an argument, other users "
+          + "of the machine cannot see).")
+  String authToken;
+
+  @Option(names = "--max-upload-mb", paramLabel = "MB", defaultValue = "20",
+      description = "Largest image upload accepted (default: ${DEFAULT-VALUE}).")
+  int maxUploadMb;
+
+  @Option(names = "--max-k", paramLabel = "N", defaultValue = "200",
+      description = "Most hits one page may ask for (default: ${DEFAULT-VALUE}).")
+  int maxK;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "Longest a search, classification or upload may take, waiting included (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(names = "--workers", paramLabel = "N",
+      description = "Threads that embed and search (default: the number of cores, at most 8).")
+  Integer workers;
+
+  @Option(names = "--queue", paramLabel = "N", defaultValue = "64",
+      description = "Requests that may wait for a worker; more are answered 503 (default: ${DEFAULT-VALUE}).")
+  int queue;
+
+  @Parameters(paramLabel = "PATH", arity = "0..*",
+      description = "Folders or image files to index in the background while serving (creates the index if needed).")
+  List<Path> paths = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    String token = authToken != null ? authToken : System.getenv(TOKEN_ENV);
+    if (maxUploadMb < 1 || maxUploadMb > 1024) {
+      throw new IllegalArgumentException("--max-upload-mb must be between 1 and 1024, got " + maxUploadMb);
+    }
+    if (timeoutSeconds < 1) {
+      throw new IllegalArgumentException("--timeout must be at least 1 second, got " + timeoutSeconds);
+    }
+    // Javalin and Jetty tell a lot at INFO; the server's own lines are enough unless asked (-D...=info).
+    for (String name : new String[] {"io.javalin", "org.eclipse.jetty"}) {
+      String key = "org.slf4j.simpleLogger.log." + name;
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, "warn");
+      }
+    }
+    ClipModel model = modelOptions.load();
+    boolean closeModel = true;
+    try {
+      WebServerConfig.Builder config = WebServerConfig.builder()
+          .index(indexOptions.path()).model(model)
+          .host(host).port(port).authToken(token)
+          .maxUploadBytes(maxUploadMb * 1024L * 1024L).maxK(maxK)
+          .defaultK(Math.min(WebServerConfig.DEFAULT_K, maxK))
+          .requestTimeout(Duration.ofSeconds(timeoutSeconds))
+          .queueCapacity(queue);
+      if (workers != null) {
+        config.workerThreads(workers);
+      }
+      ImageIndexer indexer = null;
+      IndexingStatus status = new IndexingStatus();
+      if (!paths.isEmpty()) {
+        indexer = ImageIndexer.builder().index(indexOptions.path()).model(model).progress(status).build();
+        indexer.store().commit(); // a new index is searchable (empty) at once
+        config.indexing(status);
+      }
+      WebServer server;
+      try {
+        server = WebServer.start(config.build());
+      } catch (Exception e) {
+        if (indexer != null) {
+          indexer.close();
+        }
+        throw e;
+      }
+      Thread indexing = indexer == null ? null : startIndexing(indexer, status);
+      if (token == null && !isLoopback(host)) {
+        LOG.warn("listening on {} without an access token: anyone who can reach this machine can search the index "
+            + "and download its images; consider --auth-token or {}", host, TOKEN_ENV);
+      }
+      Thread hook = new Thread(() -> {
+        try {
+          server.close();
+        } catch (Exception e) {
+          LOG.warn("stopping the server: {}", e.getMessage());
+        }
+      }, "clipsearch-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      System.out.println("clipsearch: serving " + indexOptions.path() + " at " + server.uri()
+          + (token != null ? " (access token required)" : "") + " — Ctrl-C to stop");
+      System.out.flush();
+      server.join();
+      if (indexing != null && indexing.isAlive()) {
+        // Stopped mid-run: the index keeps every commit so far and the next run goes on from there. The model
+        // stays open for the indexer thread until the JVM is gone.
+        LOG.info("stopped while indexing; the next run continues where this one stopped");
+        closeModel = false;
+      }
+      return 0;
+    } finally {
+      if (closeModel) {
+        model.close();
+      }
+    }
+  }
+
+  private Thread startIndexing(ImageIndexer indexer, IndexingStatus status) {
+    status.begin();
+    Thread thread = new Thread(() -> {
+      try (indexer) {
+        IndexReport report = indexer.index(paths);
+        LOG.info("indexed in {} s: {} found, {} added, {} updated, {} unchanged, {} failed",
+            String.format("%.1f", report.took().toMillis() / 1000.0), report.found(), report.added(),
+            report.updated(), report.unchanged(), report.failures().size());
+      } catch (Exception e) {
+        LOG.error("indexing failed: {}", e.getMessage());
+      } finally {
+        status.end();
+      }
+    }, "clipsearch-indexer");
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return host.equalsIgnoreCase("localhost") || java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+}
