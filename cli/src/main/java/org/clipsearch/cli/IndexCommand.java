@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.clipsearch.api.IndexFailure;
+import org.clipsearch.cluster.SolrImageStore;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexProgress;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Parameters;
     name = "index",
     mixinStandardHelpOptions = true,
     description = {
-      "Index image folders (or files) into the embedded Lucene index.",
+      "Index image folders (or files) into the embedded Lucene index, or a SolrCloud collection (--solr).",
       "Unchanged files are skipped, changed ones updated in place; exit status 1 when any file failed."
     })
 final class IndexCommand implements Callable<Integer> {
@@ -39,6 +40,7 @@ final class IndexCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions = new IndexOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
 
   @Option(names = "--prune", description = "Delete indexed images under the given folders whose files are gone.")
   boolean prune;
@@ -91,11 +93,16 @@ final class IndexCommand implements Callable<Integer> {
         Progress progress = new Progress(errorLog, json)) {
       LOG.info("index {} | model {} ({}-d) | threads {} | batch {} | commit every {} | HNSW M={} beam={} format={}"
               + " | max pixels {} | thumbnails {}px | prune {} | reindex {}",
-          indexPath, model.name(), model.dimension(), threadCount, batch, commitEvery, hnsw.maxConn(),
+          solrOptions.enabled() ? "solr " + solrOptions.solr + " collection " + solrOptions.collection : indexPath,
+          model.name(), model.dimension(), threadCount, batch, commitEvery, hnsw.maxConn(),
           hnsw.beamWidth(), hnsw.format(), maxPixels, thumbnailSize, prune, reindex);
       IndexReport report;
-      try (ImageIndexer indexer = ImageIndexer.builder()
-          .index(indexPath).hnsw(hnsw).model(model).threads(threadCount).batchSize(batch).commitEvery(commitEvery)
+      try (SolrImageStore solr = solrOptions.enabled()
+              ? SolrImageStore.open(solrOptions.solr, solrOptions.collection) : null;
+          // With --solr the HNSW settings are the collection's (solr-create), not these options.
+          ImageIndexer indexer = (solr != null ? ImageIndexer.builder().store(solr)
+              : ImageIndexer.builder().index(indexPath).hnsw(hnsw))
+          .model(model).threads(threadCount).batchSize(batch).commitEvery(commitEvery)
           .prune(prune).reindex(reindex).maxPixels(maxPixels).thumbnailSize(thumbnailSize).progress(progress)
           .build()) {
         report = indexer.index(paths);

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       DuplicatesCommand.class,
       EvaluateCommand.class,
       StatsCommand.class,
+      SolrCreateCommand.class,
       ServeCommand.class,
       EncodeCommand.class,
       CommandLine.HelpCommand.class

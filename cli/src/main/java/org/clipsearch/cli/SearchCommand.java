@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.cluster.SolrImageSearch;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.searcher.ImageSearcher;
 import org.clipsearch.searcher.QueryParser;
@@ -25,6 +26,7 @@ final class SearchCommand implements Callable<Integer> {
   @Mixin IndexOptions indexOptions = new IndexOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
   @Mixin FilterOptions filterOptions = new FilterOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
 
   @Option(names = "--k", defaultValue = "10", description = "Hits per page (default: ${DEFAULT-VALUE}).")
   int k;
@@ -58,8 +60,11 @@ final class SearchCommand implements Callable<Integer> {
       terms.add(new QueryTerm.ImageBytes(Files.readAllBytes(image), 1f));
     }
     SearchRequest request = new SearchRequest(terms, k, offset, filterOptions.filters(), candidates, keywords, cutoff);
-    try (ClipModel model = modelOptions.load(); ImageSearcher searcher = ImageSearcher.open(indexOptions.path(), model)) {
-      SearchResult result = searcher.search(request);
+    try (ClipModel model = modelOptions.load();
+        SolrImageSearch solr = solrOptions.enabled()
+            ? SolrImageSearch.open(solrOptions.solr, solrOptions.collection, model) : null;
+        ImageSearcher searcher = solr != null ? null : ImageSearcher.open(indexOptions.path(), model)) {
+      SearchResult result = solr != null ? solr.search(request) : searcher.search(request);
       if (json) {
         var node = Output.JSON.createObjectNode();
         node.put("query", text);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.clipsearch.api.IndexStats;
+import org.clipsearch.cluster.SolrImageStore;
 import org.clipsearch.indexer.lucene.LuceneImageStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,17 +15,27 @@ import picocli.CommandLine.Option;
 @Command(name = "stats", mixinStandardHelpOptions = true, description = "Show what the index holds.")
 final class StatsCommand implements Callable<Integer> {
   @Mixin IndexOptions indexOptions = new IndexOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
 
   @Option(names = "--json", description = "Print one JSON document.")
   boolean json;
 
   @Override
   public Integer call() throws IOException {
-    IndexStats stats = LuceneImageStore.readStats(indexOptions.path());
+    IndexStats stats;
+    String where = indexOptions.path().toString();
+    if (solrOptions.enabled()) {
+      where = solrOptions.solr + " collection " + solrOptions.collection;
+      try (SolrImageStore store = SolrImageStore.open(solrOptions.solr, solrOptions.collection)) {
+        stats = store.stats(); // size: all replicas together
+      }
+    } else {
+      stats = LuceneImageStore.readStats(indexOptions.path());
+    }
     if (json) {
       ObjectMapper mapper = new ObjectMapper();
       ObjectNode node = mapper.createObjectNode();
-      node.put("index", indexOptions.path().toString());
+      node.put("index", where);
       node.put("images", stats.images());
       if (stats.model() != null) {
         ObjectNode model = node.putObject("model");
@@ -39,7 +50,7 @@ final class StatsCommand implements Callable<Integer> {
       node.put("last_commit", stats.lastCommit() == null ? null : stats.lastCommit().toString());
       System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(node));
     } else {
-      System.out.printf("index:         %s%n", indexOptions.path());
+      System.out.printf("index:         %s%n", where);
       System.out.printf("images:        %d%n", stats.images());
       System.out.printf("model:         %s%n", stats.model() == null ? "(none)" : stats.model());
       System.out.printf("size on disk:  %.1f MB%n", stats.sizeBytes() / 1e6);

@@ -15,6 +15,8 @@ import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.codecs.CodecUtil;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.index.CorruptIndexException;
 import org.apache.lucene.index.DirectoryReader;
@@ -37,6 +39,7 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.LockObtainFailedException;
+import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncoding;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.ImageStore;
 import org.clipsearch.api.IndexStats;
@@ -131,12 +134,22 @@ public final class LuceneImageStore implements ImageStore {
 
   /** Lucene's default codec, with the vector field's format taken from the settings. */
   public static Lucene104Codec codec(HnswSettings hnsw) {
-    KnnVectorsFormat vectors = hnsw.format().knnFormat(hnsw.maxConn(), hnsw.beamWidth());
+    KnnVectorsFormat vectors = knnFormat(hnsw.format(), hnsw.maxConn(), hnsw.beamWidth());
     return new Lucene104Codec() {
       @Override
       public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
         return IndexSchema.VECTOR.equals(field) ? vectors : super.getKnnVectorsFormatForField(field);
       }
+    };
+  }
+
+  /** The HNSW vectors format of a {@link VectorFormat} (kept out of that enum, which must load without Lucene). */
+  static KnnVectorsFormat knnFormat(VectorFormat format, int maxConn, int beamWidth) {
+    return switch (format) {
+      case FLOAT -> new Lucene99HnswVectorsFormat(maxConn, beamWidth);
+      case INT8 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.UNSIGNED_BYTE, maxConn, beamWidth);
+      case INT7 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.SEVEN_BIT, maxConn, beamWidth);
+      case INT4 -> new Lucene104HnswScalarQuantizedVectorsFormat(ScalarEncoding.PACKED_NIBBLE, maxConn, beamWidth);
     };
   }
 

@@ -1,0 +1,182 @@
+package org.clipsearch.cluster;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import org.apache.solr.common.SolrDocument;
+import org.apache.solr.common.SolrInputDocument;
+import org.clipsearch.api.ImageRecord;
+
+/**
+ * The fields of the collection (configset {@code clipsearch}, {@code managed-schema.xml}): the same fields, with the
+ * same names and meaning, as the embedded index's {@code IndexSchema}, so that both backends filter alike. The
+ * names are repeated here rather than read from {@code IndexSchema}, whose class uses Lucene 10.
+ */
+public final class SolrFields {
+  /** Absolute normalised path: the collection's uniqueKey. */
+  public static final String PATH = "path";
+  public static final String ID = "id";
+  public static final String FOLDERS = "folders";
+  public static final String NAMES = "names";
+  public static final String SHA256 = "sha256";
+  public static final String SIZE = "size";
+  public static final String MODIFIED = "modified";
+  public static final String DATE = "date";
+  public static final String CAPTURED = "captured";
+  public static final String WIDTH = "width";
+  public static final String HEIGHT = "height";
+  public static final String FORMAT = "format";
+  public static final String CAMERA_MAKE = "camera_make";
+  public static final String CAMERA_MODEL = "camera_model";
+  public static final String CAMERA = "camera";
+  public static final String LATITUDE = "latitude";
+  public static final String LONGITUDE = "longitude";
+  public static final String LOCATION = "location";
+  public static final String ORIENTATION = "orientation";
+  public static final String THUMBNAIL = "thumbnail";
+  public static final String VECTOR = "vector";
+  /** A dynamic field of type RandomSortField: {@code random_SEED asc} is a fixed pseudo-random order. */
+  public static final String RANDOM_PREFIX = "random_";
+
+  /** The fields a search hit needs. */
+  static final String HIT_FIELDS = String.join(",", PATH, ID, WIDTH, HEIGHT, FORMAT, SIZE, MODIFIED, CAPTURED);
+
+  private SolrFields() {}
+
+  static SolrInputDocument toDocument(ImageRecord image) {
+    SolrInputDocument doc = new SolrInputDocument();
+    doc.setField(PATH, image.path());
+    doc.setField(ID, image.id());
+    Path path = Path.of(image.path());
+    List<String> folders = new ArrayList<>();
+    for (Path folder = path.getParent(); folder != null; folder = folder.getParent()) {
+      folders.add(folder.toString());
+    }
+    doc.setField(FOLDERS, folders);
+    doc.setField(NAMES, nameWords(path));
+    doc.setField(SHA256, image.sha256());
+    doc.setField(SIZE, image.size());
+    doc.setField(MODIFIED, image.modified().toEpochMilli());
+    doc.setField(DATE, image.date().toEpochMilli());
+    doc.setField(WIDTH, image.width());
+    doc.setField(HEIGHT, image.height());
+    if (image.format() != null) {
+      doc.setField(FORMAT, image.format());
+    }
+    ImageRecord.Exif exif = image.exif();
+    if (exif.captured() != null) {
+      doc.setField(CAPTURED, exif.captured().toEpochMilli());
+    }
+    if (exif.cameraMake() != null) {
+      doc.setField(CAMERA_MAKE, exif.cameraMake());
+    }
+    if (exif.cameraModel() != null) {
+      doc.setField(CAMERA_MODEL, exif.cameraModel());
+    }
+    String camera = camera(exif.cameraMake(), exif.cameraModel());
+    if (camera != null) {
+      doc.setField(CAMERA, camera);
+    }
+    if (exif.latitude() != null && exif.longitude() != null) {
+      doc.setField(LATITUDE, exif.latitude());
+      doc.setField(LONGITUDE, exif.longitude());
+      doc.setField(LOCATION, exif.latitude() + "," + exif.longitude());
+    }
+    doc.setField(ORIENTATION, exif.orientation());
+    if (image.thumbnail() != null) {
+      doc.setField(THUMBNAIL, image.thumbnail());
+    }
+    List<Float> vector = new ArrayList<>(image.vector().length);
+    for (float x : image.vector()) {
+      vector.add(x);
+    }
+    doc.setField(VECTOR, vector);
+    return doc;
+  }
+
+  /** Rebuilds the record of a stored document (all fields requested). */
+  static ImageRecord fromDocument(SolrDocument doc) {
+    Long captured = longValue(doc, CAPTURED);
+    ImageRecord.Exif exif = new ImageRecord.Exif(
+        captured == null ? null : Instant.ofEpochMilli(captured),
+        (String) doc.getFirstValue(CAMERA_MAKE),
+        (String) doc.getFirstValue(CAMERA_MODEL),
+        doubleValue(doc, LATITUDE),
+        doubleValue(doc, LONGITUDE),
+        doc.getFirstValue(ORIENTATION) == null ? 1 : ((Number) doc.getFirstValue(ORIENTATION)).intValue());
+    return new ImageRecord(
+        (String) doc.getFirstValue(PATH),
+        (String) doc.getFirstValue(SHA256),
+        longValue(doc, SIZE),
+        Instant.ofEpochMilli(longValue(doc, MODIFIED)),
+        ((Number) doc.getFirstValue(WIDTH)).intValue(),
+        ((Number) doc.getFirstValue(HEIGHT)).intValue(),
+        (String) doc.getFirstValue(FORMAT),
+        exif,
+        bytes(doc.getFirstValue(THUMBNAIL)),
+        vector(doc));
+  }
+
+  /** The stored vector of a document fetched with {@code fl=vector}, or null. */
+  static float[] vector(SolrDocument doc) {
+    Collection<Object> values = doc.getFieldValues(VECTOR);
+    if (values == null || values.isEmpty()) {
+      return null;
+    }
+    float[] v = new float[values.size()];
+    int i = 0;
+    for (Object value : values) {
+      v[i++] = ((Number) value).floatValue();
+    }
+    return v;
+  }
+
+  static Long longValue(SolrDocument doc, String field) {
+    Object value = doc.getFirstValue(field);
+    return value == null ? null : ((Number) value).longValue();
+  }
+
+  private static Double doubleValue(SolrDocument doc, String field) {
+    Object value = doc.getFirstValue(field);
+    return value == null ? null : ((Number) value).doubleValue();
+  }
+
+  private static byte[] bytes(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof byte[] b) {
+      return b;
+    }
+    if (value instanceof java.nio.ByteBuffer buffer) {
+      byte[] b = new byte[buffer.remaining()];
+      buffer.duplicate().get(b);
+      return b;
+    }
+    if (value instanceof String base64) {
+      return java.util.Base64.getDecoder().decode(base64);
+    }
+    throw new IllegalStateException("unexpected thumbnail value " + value.getClass());
+  }
+
+  /** The words of the folders and the file name, split where people separate words in names (as the embedded index). */
+  static String nameWords(Path path) {
+    List<String> parts = new ArrayList<>();
+    for (Path part : path) {
+      parts.add(part.toString());
+    }
+    String name = String.join(" ", parts);
+    int dot = name.lastIndexOf('.');
+    return name.substring(0, dot > name.lastIndexOf(' ') ? dot : name.length())
+        .replaceAll("[_\\-.]+", " ")
+        .toLowerCase(Locale.ROOT);
+  }
+
+  static String camera(String make, String model) {
+    String text = ((make == null ? "" : make) + " " + (model == null ? "" : model)).strip();
+    return text.isEmpty() ? null : text.toLowerCase(Locale.ROOT);
+  }
+}

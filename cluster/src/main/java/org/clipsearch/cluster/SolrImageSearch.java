@@ -1,0 +1,463 @@
+package org.clipsearch.cluster;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.solr.client.solrj.SolrQuery;
+import org.apache.solr.client.solrj.SolrRequest;
+import org.apache.solr.client.solrj.request.QueryRequest;
+import org.apache.solr.client.solrj.response.QueryResponse;
+import org.apache.solr.common.SolrDocument;
+import org.apache.solr.common.SolrDocumentList;
+import org.clipsearch.api.ImageRecord;
+import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.ModelIdentity;
+import org.clipsearch.api.ModelMismatchException;
+import org.clipsearch.api.QueryTerm;
+import org.clipsearch.api.SearchFilters;
+import org.clipsearch.api.SearchHit;
+import org.clipsearch.api.SearchRequest;
+import org.clipsearch.api.SearchResult;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.encoders.Images;
+import org.clipsearch.encoders.Vectors;
+
+/**
+ * Searches a SolrCloud collection as the embedded searcher ({@code ImageSearcher}) searches its index, with the same
+ * requests and the same results: the query's terms are embedded by the same model into one vector; Solr's
+ * {@code {!knn}} query finds the candidate pool on every shard's HNSW graph, with the filters as {@code fq} applied
+ * inside the graph search (pre-filtering); Solr merges the shards' candidates; and here every candidate is
+ * re-ranked by the exact dot product of its stored vector with the query, so the page cut from that one list is the
+ * same whichever shard an image is on. Pagination, keyword fusion and the relevance cutoff follow the embedded
+ * searcher; ties are broken by path (the embedded searcher breaks them by Lucene's doc id).
+ */
+public final class SolrImageSearch implements AutoCloseable {
+  /** Candidates per hit asked of HNSW before exact re-ranking, at the least (as the embedded searcher). */
+  public static final int DEFAULT_CANDIDATES = 100;
+  public static final float CUTOFF_SIGMAS = 2.0f;
+  static final int RRF_K = 60;
+  static final int CALIBRATION_SAMPLE = 512;
+  /** The seed of the calibration sample's fixed pseudo-random order. */
+  static final String CALIBRATION_SORT = SolrFields.RANDOM_PREFIX + "20240917 asc";
+  private static final long CALIBRATION_MAX_AGE_NANOS = 60_000_000_000L;
+
+  private final SolrCluster cluster;
+  private final String collection;
+  private final ClipModel model;
+  private final boolean ownsCluster;
+  private volatile Calibration calibration;
+
+  private SolrImageSearch(SolrCluster cluster, String collection, ClipModel model, boolean ownsCluster)
+      throws IOException {
+    this.cluster = cluster;
+    this.collection = collection;
+    this.model = model;
+    this.ownsCluster = ownsCluster;
+    cluster.requireCollection(collection);
+    ModelIdentity recorded = SolrCollections.recordedModel(cluster, collection);
+    ModelIdentity ours = new ModelIdentity(model.name(), model.dimension(), model.bundle().fingerprint());
+    if (recorded != null && !recorded.sameModelAs(ours)) {
+      throw new ModelMismatchException("collection " + collection + " was written by model " + recorded
+          + " but the searcher uses " + ours + "; search with the model that wrote it (--model)");
+    }
+  }
+
+  /** Searches {@code collection} of {@code cluster} with {@code model}; closing leaves the connection open. */
+  public static SolrImageSearch open(SolrCluster cluster, String collection, ClipModel model) throws IOException {
+    return new SolrImageSearch(cluster, collection, model, false);
+  }
+
+  /** Connects to the cluster at {@code zkHost} ({@code host:port[/chroot]}); closing disconnects. */
+  public static SolrImageSearch open(String zkHost, String collection, ClipModel model) throws IOException {
+    SolrCluster cluster = SolrCluster.connect(zkHost);
+    try {
+      return new SolrImageSearch(cluster, collection, model, true);
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  public ClipModel model() {
+    return model;
+  }
+
+  public String collection() {
+    return collection;
+  }
+
+  // ------------------------------------------------------------------------------------------------ search
+
+  public SearchResult search(SearchRequest request) throws IOException {
+    long start = System.nanoTime();
+    Set<String> exclude = excludedPaths(request.terms());
+    float[] query = queryVector(request.terms());
+    List<String> filters = filterQueries(request.filters());
+    if (!filters.isEmpty() && count(filters) == 0) {
+      return new SearchResult(List.of(), 0, Float.NaN, millisSince(start));
+    }
+    int pool = candidatePool(request);
+    List<Scored> ranked = vectorCandidates(query, filters, pool + exclude.size());
+    ranked.removeIf(s -> exclude.contains(s.path));
+    if (request.keywords()) {
+      ranked = fuseWithKeywords(ranked, request, filters, pool, query, exclude);
+    }
+    float threshold = Float.NaN;
+    if (request.cutoff()) {
+      threshold = cutoffThreshold(query);
+      float t = threshold;
+      ranked.removeIf(s -> s.score < t);
+    }
+    int from = Math.min(request.offset(), ranked.size());
+    int to = Math.min(ranked.size(), request.offset() + request.k());
+    List<SearchHit> hits = new ArrayList<>(to - from);
+    for (Scored s : ranked.subList(from, to)) {
+      hits.add(toHit(s.doc, s.score));
+    }
+    return new SearchResult(hits, ranked.size(), threshold, millisSince(start));
+  }
+
+  /** Images like the indexed image {@code idOrPath} (itself left out). */
+  public SearchResult similar(String idOrPath, int k, SearchFilters filters) throws IOException {
+    return search(new SearchRequest(List.of(new QueryTerm.IndexedImage(idOrPath, 1f)), k, 0, filters, 0, false,
+        false));
+  }
+
+  /** As the embedded searcher: the pool grows in steps of numCandidates, so pages within a step never overlap. */
+  static int candidatePool(SearchRequest request) {
+    int step = request.numCandidates() > 0 ? request.numCandidates() : Math.max(DEFAULT_CANDIDATES, 10 * request.k());
+    int needed = request.offset() + request.k();
+    return (int) Math.min(100_000L, ((long) (needed + step - 1) / step) * step);
+  }
+
+  /**
+   * The {@code {!knn}} query: each shard finds its {@code topK} nearest by HNSW among the documents that pass the
+   * filters, Solr keeps the best {@code topK} of all shards, and they are re-ranked here by the exact dot product.
+   */
+  private List<Scored> vectorCandidates(float[] query, List<String> filters, int topK) throws IOException {
+    SolrQuery q = new SolrQuery("{!knn f=" + SolrFields.VECTOR + " topK=" + topK + "}" + vectorText(query));
+    filters.forEach(q::addFilterQuery);
+    q.setFields(SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR);
+    q.setRows(topK);
+    SolrDocumentList docs = query(q).getResults();
+    List<Scored> scored = new ArrayList<>(docs.size());
+    for (SolrDocument doc : docs) {
+      float[] v = SolrFields.vector(doc);
+      scored.add(new Scored(doc, (String) doc.getFirstValue(SolrFields.PATH), v == null ? 0f : Vectors.dot(query, v)));
+    }
+    scored.sort(Scored.BEST_FIRST);
+    return scored;
+  }
+
+  private List<Scored> fuseWithKeywords(List<Scored> vectorRanked, SearchRequest request, List<String> filters,
+      int pool, float[] query, Set<String> exclude) throws IOException {
+    String words = request.terms().stream()
+        .filter(t -> t instanceof QueryTerm.Text && t.weight() > 0)
+        .map(t -> ((QueryTerm.Text) t).text())
+        .reduce("", (a, b) -> a + " " + b);
+    List<String> tokens = nameTokens(words);
+    if (tokens.isEmpty()) {
+      return vectorRanked;
+    }
+    // Tokens are letters and digits only, lower-cased: nothing to escape, and no operator (those are upper case).
+    SolrQuery q = new SolrQuery(SolrFields.NAMES + ":(" + String.join(" ", tokens) + ")");
+    q.set("q.op", "OR");
+    q.set("defType", "lucene");
+    filters.forEach(q::addFilterQuery);
+    q.setFields(SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR + ",score");
+    q.setRows(pool);
+    SolrDocumentList keywordTop = query(q).getResults();
+    Map<String, Float> fused = new LinkedHashMap<>();
+    Map<String, Scored> byPath = new HashMap<>();
+    for (int rank = 0; rank < vectorRanked.size(); rank++) {
+      Scored s = vectorRanked.get(rank);
+      fused.merge(s.path, 1f / (RRF_K + rank + 1), Float::sum);
+      byPath.put(s.path, s);
+    }
+    for (int rank = 0; rank < keywordTop.size(); rank++) {
+      SolrDocument doc = keywordTop.get(rank);
+      String path = (String) doc.getFirstValue(SolrFields.PATH);
+      if (exclude.contains(path)) {
+        continue;
+      }
+      fused.merge(path, 1f / (RRF_K + rank + 1), Float::sum);
+      if (!byPath.containsKey(path)) {
+        float[] v = SolrFields.vector(doc);
+        byPath.put(path, new Scored(doc, path, v == null ? 0f : Vectors.dot(query, v)));
+      }
+    }
+    List<String> order = new ArrayList<>(fused.keySet());
+    order.sort(Comparator.comparing((String p) -> -fused.get(p)).thenComparing(p -> p));
+    List<Scored> result = new ArrayList<>(order.size());
+    for (String path : order) {
+      result.add(byPath.get(path));
+    }
+    return result;
+  }
+
+  /** Lower-cased words as the indexer splits folder and file names (as the embedded searcher). */
+  static List<String> nameTokens(String text) {
+    return Arrays.stream(text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+"))
+        .filter(t -> !t.isEmpty())
+        .distinct()
+        .toList();
+  }
+
+  /**
+   * The adaptive relevance cutoff of the embedded searcher: mean plus {@link #CUTOFF_SIGMAS} standard deviations of
+   * the query's similarity to a fixed sample of the collection (a fixed pseudo-random order's first
+   * {@link #CALIBRATION_SAMPLE} images; all of them in a smaller collection, as the embedded searcher).
+   */
+  private float cutoffThreshold(float[] query) throws IOException {
+    float[][] sample = calibration().sample;
+    if (sample.length < 2) {
+      return -1f;
+    }
+    double sum = 0;
+    double sumSquares = 0;
+    for (float[] v : sample) {
+      double s = Vectors.dot(query, v);
+      sum += s;
+      sumSquares += s * s;
+    }
+    double mean = sum / sample.length;
+    double std = Math.sqrt(Math.max(0, sumSquares / sample.length - mean * mean));
+    return (float) (mean + CUTOFF_SIGMAS * std);
+  }
+
+  private Calibration calibration() throws IOException {
+    SolrQuery count = new SolrQuery("*:*");
+    count.setRows(0);
+    long images = query(count).getResults().getNumFound();
+    Calibration c = calibration;
+    if (c != null && c.images == images && System.nanoTime() - c.madeAt < CALIBRATION_MAX_AGE_NANOS) {
+      return c;
+    }
+    SolrQuery q = new SolrQuery("*:*");
+    q.setFields(SolrFields.VECTOR);
+    q.setRows(CALIBRATION_SAMPLE);
+    q.set("sort", CALIBRATION_SORT);
+    List<float[]> sample = new ArrayList<>();
+    for (SolrDocument doc : query(q).getResults()) {
+      float[] v = SolrFields.vector(doc);
+      if (v != null) {
+        sample.add(v);
+      }
+    }
+    c = new Calibration(images, System.nanoTime(), sample.toArray(float[][]::new));
+    calibration = c;
+    return c;
+  }
+
+  private record Calibration(long images, long madeAt, float[][] sample) {}
+
+  /** The normalised weighted sum of the terms' embeddings (as the embedded searcher). */
+  private float[] queryVector(List<QueryTerm> terms) throws IOException {
+    float[] sum = new float[model.dimension()];
+    List<String> texts = new ArrayList<>();
+    List<Float> textWeights = new ArrayList<>();
+    float positive = 0;
+    for (QueryTerm term : terms) {
+      if (!Float.isFinite(term.weight()) || term.weight() == 0f) {
+        throw new IllegalArgumentException("term weights must be finite and non-zero, got " + term.weight());
+      }
+      positive += Math.max(0, term.weight());
+      switch (term) {
+        case QueryTerm.Text t -> {
+          if (t.text().isBlank()) {
+            throw new IllegalArgumentException("a text term is empty");
+          }
+          texts.add(t.text());
+          textWeights.add(t.weight());
+        }
+        case QueryTerm.IndexedImage i -> add(sum, indexedVector(i.idOrPath()), i.weight());
+        case QueryTerm.ImageBytes b -> add(sum, model.encodeImage(Images.read(b.content())), b.weight());
+        case QueryTerm.Vector v -> {
+          if (v.vector().length != model.dimension()) {
+            throw new IllegalArgumentException(
+                "a vector term has " + v.vector().length + " dimensions; the model has " + model.dimension());
+          }
+          add(sum, Vectors.normalizeInPlace(v.vector().clone()), v.weight());
+        }
+      }
+    }
+    if (positive <= 0) {
+      throw new IllegalArgumentException("a query needs at least one term with a positive weight");
+    }
+    if (!texts.isEmpty()) {
+      float[][] embedded = model.encodeTexts(texts);
+      for (int i = 0; i < embedded.length; i++) {
+        add(sum, embedded[i], textWeights.get(i));
+      }
+    }
+    return Vectors.normalizeInPlace(sum);
+  }
+
+  private static void add(float[] sum, float[] v, float weight) {
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] += weight * v[i];
+    }
+  }
+
+  /** Query-by-example leaves the example itself out of its results. */
+  private Set<String> excludedPaths(List<QueryTerm> terms) throws IOException {
+    Set<String> paths = new HashSet<>();
+    for (QueryTerm term : terms) {
+      if (term instanceof QueryTerm.IndexedImage i && i.weight() > 0) {
+        paths.add((String) requireDoc(i.idOrPath(), SolrFields.PATH).getFirstValue(SolrFields.PATH));
+      }
+    }
+    return paths;
+  }
+
+  private float[] indexedVector(String idOrPath) throws IOException {
+    float[] v = SolrFields.vector(requireDoc(idOrPath, SolrFields.VECTOR));
+    if (v == null) {
+      throw new IllegalArgumentException("image " + idOrPath + " has no vector");
+    }
+    return v;
+  }
+
+  private SolrDocument requireDoc(String idOrPath, String fl) throws IOException {
+    SolrDocument doc = doc(idOrPath, fl);
+    if (doc == null) {
+      throw new IllegalArgumentException("no indexed image " + idOrPath);
+    }
+    return doc;
+  }
+
+  /** The document of an image by path (starting with '/') or id, as the embedded searcher looks it up. */
+  private SolrDocument doc(String idOrPath, String fl) throws IOException {
+    boolean byPath = idOrPath.startsWith("/");
+    String field = byPath ? SolrFields.PATH : SolrFields.ID;
+    String value = byPath ? Path.of(idOrPath).normalize().toString() : idOrPath;
+    SolrQuery q = new SolrQuery("{!term f=" + field + "}" + value);
+    q.setFields(fl);
+    q.setRows(1);
+    SolrDocumentList docs = query(q).getResults();
+    return docs.isEmpty() ? null : docs.get(0);
+  }
+
+  /** The filters as Solr filter queries ({@code fq}), term for term those of the embedded searcher. */
+  static List<String> filterQueries(SearchFilters f) {
+    List<String> fq = new ArrayList<>();
+    if (f == null || f.isEmpty()) {
+      return fq;
+    }
+    if (f.folder() != null) {
+      String folder = Path.of(f.folder()).toAbsolutePath().normalize().toString();
+      fq.add("{!term f=" + SolrFields.FOLDERS + "}" + folder);
+    }
+    for (String word : f.nameKeywords()) {
+      for (String token : nameTokens(word)) {
+        fq.add("{!term f=" + SolrFields.NAMES + "}" + token);
+      }
+    }
+    if (f.from() != null || f.to() != null) {
+      String from = f.from() == null ? "*" : Long.toString(f.from().toEpochMilli());
+      String to = f.to() == null ? "*" : Long.toString(f.to().toEpochMilli() - 1);
+      fq.add(SolrFields.DATE + ":[" + from + " TO " + to + "]");
+    }
+    if (!f.formats().isEmpty()) {
+      fq.add("{!terms f=" + SolrFields.FORMAT + " separator=\",\"}"
+          + String.join(",", f.formats().stream().map(SolrImageSearch::normalizeFormat).toList()));
+    }
+    if (f.minWidth() != null) {
+      fq.add(SolrFields.WIDTH + ":[" + f.minWidth() + " TO *]");
+    }
+    if (f.minHeight() != null) {
+      fq.add(SolrFields.HEIGHT + ":[" + f.minHeight() + " TO *]");
+    }
+    if (f.camera() != null && !f.camera().isBlank()) {
+      for (String token : nameTokens(f.camera())) {
+        fq.add("{!term f=" + SolrFields.CAMERA + "}" + token);
+      }
+    }
+    return fq;
+  }
+
+  static String normalizeFormat(String format) {
+    String f = format.toLowerCase(Locale.ROOT).strip();
+    return switch (f) {
+      case "jpg", "jpe" -> "jpeg";
+      case "tif" -> "tiff";
+      default -> f;
+    };
+  }
+
+  private long count(List<String> filters) throws IOException {
+    SolrQuery q = new SolrQuery("*:*");
+    filters.forEach(q::addFilterQuery);
+    q.setRows(0);
+    return query(q).getResults().getNumFound();
+  }
+
+  /** A vector as {@code {!knn}} reads it: {@code [x1,x2,...]}, each float in its shortest exact decimal form. */
+  static String vectorText(float[] v) {
+    StringBuilder b = new StringBuilder(v.length * 12).append('[');
+    for (int i = 0; i < v.length; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(v[i]);
+    }
+    return b.append(']').toString();
+  }
+
+  private QueryResponse query(SolrQuery q) throws IOException {
+    return cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection);
+  }
+
+  private static SearchHit toHit(SolrDocument doc, float score) {
+    Long captured = SolrFields.longValue(doc, SolrFields.CAPTURED);
+    long date = captured != null ? captured : SolrFields.longValue(doc, SolrFields.MODIFIED);
+    return new SearchHit(
+        (String) doc.getFirstValue(SolrFields.ID),
+        (String) doc.getFirstValue(SolrFields.PATH),
+        score,
+        ((Number) doc.getFirstValue(SolrFields.WIDTH)).intValue(),
+        ((Number) doc.getFirstValue(SolrFields.HEIGHT)).intValue(),
+        (String) doc.getFirstValue(SolrFields.FORMAT),
+        SolrFields.longValue(doc, SolrFields.SIZE),
+        Instant.ofEpochMilli(date));
+  }
+
+  private static long millisSince(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  // ------------------------------------------------------------------------------------------------ images
+
+  /** The indexed image with this id or path, thumbnail and vector included. */
+  public Optional<ImageRecord> image(String idOrPath) throws IOException {
+    SolrDocument doc = doc(idOrPath, "*");
+    return doc == null ? Optional.empty() : Optional.of(SolrFields.fromDocument(doc));
+  }
+
+  public IndexStats stats() throws IOException {
+    return SolrImageStore.stats(cluster, collection);
+  }
+
+  @Override
+  public void close() {
+    if (ownsCluster) {
+      cluster.close();
+    }
+  }
+
+  private record Scored(SolrDocument doc, String path, float score) {
+    static final Comparator<Scored> BEST_FIRST =
+        Comparator.comparing((Scored s) -> -s.score).thenComparing(s -> s.path);
+  }
+}

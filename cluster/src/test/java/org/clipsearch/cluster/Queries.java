@@ -1,0 +1,101 @@
+package org.clipsearch.cluster;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.clipsearch.api.QueryTerm;
+import org.clipsearch.api.SearchFilters;
+import org.clipsearch.api.SearchRequest;
+import org.clipsearch.api.SearchResult;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.encoders.Images;
+
+/**
+ * The searches both backends run in the comparison: text and image queries, filters of every kind, pages, keyword
+ * fusion and the cutoff. Results are written as JSON: {name: {candidates, hits: [[path, score], ...]}}.
+ */
+final class Queries {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private Queries() {}
+
+  /**
+   * A query that one image matches far better than the collection at large: its vector less the collection's mean
+   * (the fixture model's vectors share one dominant direction, so nothing else stands out from the rest).
+   */
+  static float[] standingOut(Path photos, ClipModel model) throws IOException {
+    float[] mean = new float[model.dimension()];
+    List<Path> files;
+    try (var walk = Files.walk(photos)) {
+      files = walk.filter(Files::isRegularFile).sorted().toList();
+    }
+    for (Path file : files) {
+      float[] v = model.encodeImage(Images.read(Files.readAllBytes(file)));
+      for (int i = 0; i < mean.length; i++) {
+        mean[i] += v[i] / files.size();
+      }
+    }
+    float[] q = model.encodeImage(Images.read(Files.readAllBytes(photos.resolve("city/night_walk/img_004.jpg"))));
+    for (int i = 0; i < q.length; i++) {
+      q[i] -= mean[i];
+    }
+    return q;
+  }
+
+  static Map<String, SearchRequest> all(Path photos, ClipModel model) throws IOException {
+    Path beach = photos.resolve("beach-2019");
+    Path example = TestPhotos.write(photos.getParent().resolve("outside"), 1000);
+    String indexed = photos.resolve("city/night_walk/img_001.jpg").toString();
+    Map<String, SearchRequest> q = new LinkedHashMap<>();
+    q.put("text", SearchRequest.text("a red circle on a blue sky", 8));
+    q.put("text-page-2", SearchRequest.text("a red circle on a blue sky", 8).withPage(8, 8));
+    q.put("text-folder", SearchRequest.text("green trees", 5)
+        .withFilters(new SearchFilters(beach.toString(), null, null, null, null, null, null, null)));
+    q.put("text-format-png", SearchRequest.text("yellow lines", 5)
+        .withFilters(new SearchFilters(null, null, null, null, List.of("png"), null, null, null)));
+    q.put("text-min-size", SearchRequest.text("a dark night", 6)
+        .withFilters(new SearchFilters(null, null, null, null, null, 90, 70, null)));
+    q.put("text-dates", SearchRequest.text("a sunny day", 6).withFilters(new SearchFilters(null, null,
+        Instant.parse("2017-01-01T00:00:00Z"), Instant.parse("2019-06-01T00:00:00Z"), null, null, null, null)));
+    q.put("text-name", SearchRequest.text("orange", 4)
+        .withFilters(new SearchFilters(null, List.of("sunset"), null, null, null, null, null, null)));
+    q.put("text-no-match", SearchRequest.text("orange", 4)
+        .withFilters(new SearchFilters(null, List.of("nowhere"), null, null, null, null, null, null)));
+    q.put("image-bytes", new SearchRequest(List.of(new QueryTerm.ImageBytes(Files.readAllBytes(example), 1f)), 6, 0,
+        null, 0, false, false));
+    q.put("image-indexed-filtered", new SearchRequest(List.of(new QueryTerm.IndexedImage(indexed, 1f)), 6, 0,
+        new SearchFilters(null, null, null, null, List.of("jpg"), null, null, null), 0, false, false));
+    q.put("combined", new SearchRequest(List.of(new QueryTerm.Text("a beach", 1f),
+        new QueryTerm.ImageBytes(Files.readAllBytes(example), 0.5f), new QueryTerm.Text("people", -0.3f)), 5, 0,
+        null, 0, false, false));
+    // One image's name has "001" (BM25 ties among many would be broken differently by the two backends).
+    q.put("keywords", SearchRequest.text("photo 001", 6).withKeywords(true));
+    q.put("cutoff", new SearchRequest(List.of(new QueryTerm.Vector(standingOut(photos, model), 1f)), 10, 0, null, 0,
+        false, true));
+    return q;
+  }
+
+  interface Searcher {
+    SearchResult search(SearchRequest request) throws IOException;
+  }
+
+  static void runAll(Path photos, ClipModel model, Searcher searcher, Path out) throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    for (var e : all(photos, model).entrySet()) {
+      SearchResult result = searcher.search(e.getValue());
+      ObjectNode node = root.putObject(e.getKey());
+      node.put("candidates", result.candidates());
+      node.put("threshold", Float.isNaN(result.threshold()) ? "none" : Float.toString(result.threshold()));
+      ArrayNode hits = node.putArray("hits");
+      result.hits().forEach(h -> hits.addArray().add(h.path()).add(h.score()));
+    }
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
+  }
+}
