@@ -4,13 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,8 +27,8 @@ import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.encoders.Images;
 import org.clipsearch.encoders.Vectors;
+import org.clipsearch.searcher.SearchMath;
 
 /**
  * Searches a SolrCloud collection as the embedded searcher ({@code ImageSearcher}) searches its index, with the same
@@ -44,10 +41,9 @@ import org.clipsearch.encoders.Vectors;
  */
 public final class SolrImageSearch implements AutoCloseable {
   /** Candidates per hit asked of HNSW before exact re-ranking, at the least (as the embedded searcher). */
-  public static final int DEFAULT_CANDIDATES = 100;
-  public static final float CUTOFF_SIGMAS = 2.0f;
-  static final int RRF_K = 60;
-  static final int CALIBRATION_SAMPLE = 512;
+  public static final int DEFAULT_CANDIDATES = SearchMath.DEFAULT_CANDIDATES;
+  public static final float CUTOFF_SIGMAS = SearchMath.CUTOFF_SIGMAS;
+  static final int CALIBRATION_SAMPLE = SearchMath.CALIBRATION_SAMPLE;
   /** The seed of the calibration sample's fixed pseudo-random order. */
   static final String CALIBRATION_SORT = SolrFields.RANDOM_PREFIX + "20240917 asc";
   private static final long CALIBRATION_MAX_AGE_NANOS = 60_000_000_000L;
@@ -134,11 +130,8 @@ public final class SolrImageSearch implements AutoCloseable {
         false));
   }
 
-  /** As the embedded searcher: the pool grows in steps of numCandidates, so pages within a step never overlap. */
   static int candidatePool(SearchRequest request) {
-    int step = request.numCandidates() > 0 ? request.numCandidates() : Math.max(DEFAULT_CANDIDATES, 10 * request.k());
-    int needed = request.offset() + request.k();
-    return (int) Math.min(100_000L, ((long) (needed + step - 1) / step) * step);
+    return SearchMath.candidatePool(request);
   }
 
   /**
@@ -162,11 +155,7 @@ public final class SolrImageSearch implements AutoCloseable {
 
   private List<Scored> fuseWithKeywords(List<Scored> vectorRanked, SearchRequest request, List<String> filters,
       int pool, float[] query, Set<String> exclude) throws IOException {
-    String words = request.terms().stream()
-        .filter(t -> t instanceof QueryTerm.Text && t.weight() > 0)
-        .map(t -> ((QueryTerm.Text) t).text())
-        .reduce("", (a, b) -> a + " " + b);
-    List<String> tokens = nameTokens(words);
+    List<String> tokens = SearchMath.keywordTokens(request);
     if (tokens.isEmpty()) {
       return vectorRanked;
     }
@@ -177,63 +166,41 @@ public final class SolrImageSearch implements AutoCloseable {
     filters.forEach(q::addFilterQuery);
     q.setFields(SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR + ",score");
     q.setRows(pool);
-    SolrDocumentList keywordTop = query(q).getResults();
-    Map<String, Float> fused = new LinkedHashMap<>();
     Map<String, Scored> byPath = new HashMap<>();
-    for (int rank = 0; rank < vectorRanked.size(); rank++) {
-      Scored s = vectorRanked.get(rank);
-      fused.merge(s.path, 1f / (RRF_K + rank + 1), Float::sum);
+    List<String> vectorOrder = new ArrayList<>();
+    for (Scored s : vectorRanked) {
+      vectorOrder.add(s.path);
       byPath.put(s.path, s);
     }
-    for (int rank = 0; rank < keywordTop.size(); rank++) {
-      SolrDocument doc = keywordTop.get(rank);
+    List<String> keywordOrder = new ArrayList<>();
+    for (SolrDocument doc : query(q).getResults()) {
       String path = (String) doc.getFirstValue(SolrFields.PATH);
       if (exclude.contains(path)) {
         continue;
       }
-      fused.merge(path, 1f / (RRF_K + rank + 1), Float::sum);
+      keywordOrder.add(path);
       if (!byPath.containsKey(path)) {
         float[] v = SolrFields.vector(doc);
         byPath.put(path, new Scored(doc, path, v == null ? 0f : Vectors.dot(query, v)));
       }
     }
-    List<String> order = new ArrayList<>(fused.keySet());
-    order.sort(Comparator.comparing((String p) -> -fused.get(p)).thenComparing(p -> p));
-    List<Scored> result = new ArrayList<>(order.size());
-    for (String path : order) {
+    List<Scored> result = new ArrayList<>();
+    for (String path : SearchMath.fuse(vectorOrder, keywordOrder)) {
       result.add(byPath.get(path));
     }
     return result;
   }
 
-  /** Lower-cased words as the indexer splits folder and file names (as the embedded searcher). */
   static List<String> nameTokens(String text) {
-    return Arrays.stream(text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+"))
-        .filter(t -> !t.isEmpty())
-        .distinct()
-        .toList();
+    return SearchMath.nameTokens(text);
   }
 
   /**
-   * The adaptive relevance cutoff of the embedded searcher: mean plus {@link #CUTOFF_SIGMAS} standard deviations of
-   * the query's similarity to a fixed sample of the collection (a fixed pseudo-random order's first
-   * {@link #CALIBRATION_SAMPLE} images; all of them in a smaller collection, as the embedded searcher).
+   * The embedded searcher's cutoff ({@link SearchMath#cutoffThreshold}) over a fixed sample of the collection: a
+   * fixed pseudo-random order's first {@link #CALIBRATION_SAMPLE} images, all of them in a smaller collection.
    */
   private float cutoffThreshold(float[] query) throws IOException {
-    float[][] sample = calibration().sample;
-    if (sample.length < 2) {
-      return -1f;
-    }
-    double sum = 0;
-    double sumSquares = 0;
-    for (float[] v : sample) {
-      double s = Vectors.dot(query, v);
-      sum += s;
-      sumSquares += s * s;
-    }
-    double mean = sum / sample.length;
-    double std = Math.sqrt(Math.max(0, sumSquares / sample.length - mean * mean));
-    return (float) (mean + CUTOFF_SIGMAS * std);
+    return SearchMath.cutoffThreshold(query, calibration().sample);
   }
 
   private Calibration calibration() throws IOException {
@@ -264,50 +231,7 @@ public final class SolrImageSearch implements AutoCloseable {
 
   /** The normalised weighted sum of the terms' embeddings (as the embedded searcher). */
   private float[] queryVector(List<QueryTerm> terms) throws IOException {
-    float[] sum = new float[model.dimension()];
-    List<String> texts = new ArrayList<>();
-    List<Float> textWeights = new ArrayList<>();
-    float positive = 0;
-    for (QueryTerm term : terms) {
-      if (!Float.isFinite(term.weight()) || term.weight() == 0f) {
-        throw new IllegalArgumentException("term weights must be finite and non-zero, got " + term.weight());
-      }
-      positive += Math.max(0, term.weight());
-      switch (term) {
-        case QueryTerm.Text t -> {
-          if (t.text().isBlank()) {
-            throw new IllegalArgumentException("a text term is empty");
-          }
-          texts.add(t.text());
-          textWeights.add(t.weight());
-        }
-        case QueryTerm.IndexedImage i -> add(sum, indexedVector(i.idOrPath()), i.weight());
-        case QueryTerm.ImageBytes b -> add(sum, model.encodeImage(Images.read(b.content())), b.weight());
-        case QueryTerm.Vector v -> {
-          if (v.vector().length != model.dimension()) {
-            throw new IllegalArgumentException(
-                "a vector term has " + v.vector().length + " dimensions; the model has " + model.dimension());
-          }
-          add(sum, Vectors.normalizeInPlace(v.vector().clone()), v.weight());
-        }
-      }
-    }
-    if (positive <= 0) {
-      throw new IllegalArgumentException("a query needs at least one term with a positive weight");
-    }
-    if (!texts.isEmpty()) {
-      float[][] embedded = model.encodeTexts(texts);
-      for (int i = 0; i < embedded.length; i++) {
-        add(sum, embedded[i], textWeights.get(i));
-      }
-    }
-    return Vectors.normalizeInPlace(sum);
-  }
-
-  private static void add(float[] sum, float[] v, float weight) {
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += weight * v[i];
-    }
+    return SearchMath.queryVector(terms, model, this::indexedVector);
   }
 
   /** Query-by-example leaves the example itself out of its results. */
@@ -371,7 +295,7 @@ public final class SolrImageSearch implements AutoCloseable {
     }
     if (!f.formats().isEmpty()) {
       fq.add("{!terms f=" + SolrFields.FORMAT + " separator=\",\"}"
-          + String.join(",", f.formats().stream().map(SolrImageSearch::normalizeFormat).toList()));
+          + String.join(",", f.formats().stream().map(SearchMath::normalizeFormat).toList()));
     }
     if (f.minWidth() != null) {
       fq.add(SolrFields.WIDTH + ":[" + f.minWidth() + " TO *]");
@@ -385,15 +309,6 @@ public final class SolrImageSearch implements AutoCloseable {
       }
     }
     return fq;
-  }
-
-  static String normalizeFormat(String format) {
-    String f = format.toLowerCase(Locale.ROOT).strip();
-    return switch (f) {
-      case "jpg", "jpe" -> "jpeg";
-      case "tif" -> "tiff";
-      default -> f;
-    };
   }
 
   private long count(List<String> filters) throws IOException {

@@ -7,12 +7,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -52,7 +50,6 @@ import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.encoders.Images;
 import org.clipsearch.encoders.Vectors;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.lucene.IndexSchema;
@@ -73,13 +70,10 @@ import org.clipsearch.indexer.lucene.LuceneImageStore;
  */
 public final class ImageSearcher implements AutoCloseable {
   /** Candidates per hit asked of HNSW before exact re-ranking, at the least. */
-  public static final int DEFAULT_CANDIDATES = 100;
+  public static final int DEFAULT_CANDIDATES = SearchMath.DEFAULT_CANDIDATES;
   /** Standard deviations above the query's mean similarity to typical images that a hit must reach. */
-  public static final float CUTOFF_SIGMAS = 2.0f;
-  /** Reciprocal rank fusion's constant (Cormack et al.). */
-  static final int RRF_K = 60;
+  public static final float CUTOFF_SIGMAS = SearchMath.CUTOFF_SIGMAS;
   static final long REFRESH_NANOS = 500_000_000L;
-  private static final int CALIBRATION_SAMPLE = 512;
   private static final Set<String> HIT_FIELDS =
       Set.of(IndexSchema.PATH, IndexSchema.ID, IndexSchema.WIDTH, IndexSchema.HEIGHT, IndexSchema.FORMAT,
           IndexSchema.SIZE, IndexSchema.MODIFIED, IndexSchema.CAPTURED);
@@ -197,14 +191,8 @@ public final class ImageSearcher implements AutoCloseable {
     }
   }
 
-  /**
-   * HNSW is asked for a pool of candidates that grows in steps of {@code numCandidates}, so that consecutive pages
-   * inside one step are cut from the same exactly-ranked list: they never overlap and never skip.
-   */
   static int candidatePool(SearchRequest request) {
-    int step = request.numCandidates() > 0 ? request.numCandidates() : Math.max(DEFAULT_CANDIDATES, 10 * request.k());
-    int needed = request.offset() + request.k();
-    return (int) Math.min(100_000L, ((long) (needed + step - 1) / step) * step);
+    return SearchMath.candidatePool(request);
   }
 
   /** Nearest neighbours by HNSW (filtered inside the graph search), then re-ranked by the exact dot product. */
@@ -223,11 +211,7 @@ public final class ImageSearcher implements AutoCloseable {
 
   private List<Scored> fuseWithKeywords(IndexSearcher searcher, List<Scored> vectorRanked, SearchRequest request,
       Query filter, int pool, float[] query, Set<Integer> exclude) throws IOException {
-    String words = request.terms().stream()
-        .filter(t -> t instanceof QueryTerm.Text && t.weight() > 0)
-        .map(t -> ((QueryTerm.Text) t).text())
-        .reduce("", (a, b) -> a + " " + b);
-    List<String> tokens = nameTokens(words);
+    List<String> tokens = SearchMath.keywordTokens(request);
     if (tokens.isEmpty()) {
       return vectorRanked;
     }
@@ -239,64 +223,38 @@ public final class ImageSearcher implements AutoCloseable {
     if (filter != null) {
       bm25 = new BooleanQuery.Builder().add(bm25, BooleanClause.Occur.MUST).add(filter, BooleanClause.Occur.FILTER).build();
     }
-    TopDocs keywordTop = searcher.search(bm25, pool);
-    Map<Integer, Float> fused = new LinkedHashMap<>();
     Map<Integer, Float> cosine = new HashMap<>();
-    for (int rank = 0; rank < vectorRanked.size(); rank++) {
-      Scored s = vectorRanked.get(rank);
-      fused.merge(s.doc, 1f / (RRF_K + rank + 1), Float::sum);
+    List<Integer> vectorOrder = new ArrayList<>();
+    for (Scored s : vectorRanked) {
+      vectorOrder.add(s.doc);
       cosine.put(s.doc, s.score);
     }
-    IndexReader reader = searcher.getIndexReader();
-    for (int rank = 0; rank < keywordTop.scoreDocs.length; rank++) {
-      int doc = keywordTop.scoreDocs[rank].doc;
-      if (exclude.contains(doc)) {
-        continue;
-      }
-      fused.merge(doc, 1f / (RRF_K + rank + 1), Float::sum);
-      if (!cosine.containsKey(doc)) {
-        float[] v = LuceneImageStore.vector(reader, doc);
-        cosine.put(doc, v == null ? 0f : Vectors.dot(query, v));
+    List<Integer> keywordOrder = new ArrayList<>();
+    for (ScoreDoc hit : searcher.search(bm25, pool).scoreDocs) {
+      if (!exclude.contains(hit.doc)) {
+        keywordOrder.add(hit.doc);
       }
     }
-    List<Integer> order = new ArrayList<>(fused.keySet());
-    order.sort(Comparator.comparing((Integer d) -> -fused.get(d)).thenComparing(d -> d));
-    List<Scored> result = new ArrayList<>(order.size());
-    for (int doc : order) {
-      result.add(new Scored(doc, cosine.get(doc)));
+    IndexReader reader = searcher.getIndexReader();
+    List<Scored> result = new ArrayList<>();
+    for (int doc : SearchMath.fuse(vectorOrder, keywordOrder)) {
+      Float score = cosine.get(doc);
+      if (score == null) {
+        float[] v = LuceneImageStore.vector(reader, doc);
+        score = v == null ? 0f : Vectors.dot(query, v);
+      }
+      result.add(new Scored(doc, score));
     }
     return result;
   }
 
-  /** Lower-cased words as the indexer splits folder and file names. */
   static List<String> nameTokens(String text) {
-    return Arrays.stream(text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+"))
-        .filter(t -> !t.isEmpty())
-        .distinct()
-        .toList();
+    return SearchMath.nameTokens(text);
   }
 
-  /**
-   * The adaptive relevance cutoff: a hit must be more similar to the query than the query is to the index's
-   * typical image by {@link #CUTOFF_SIGMAS} standard deviations, measured on a fixed sample of indexed images.
-   * A query for something the collection lacks ("a giraffe" among cats) scores every image about alike, so few or
-   * no hits stand out; a query for something present separates its images from the rest.
-   */
+  /** {@link SearchMath#cutoffThreshold} over a fixed sample of the indexed images. */
   private float cutoffThreshold(IndexSearcher searcher, float[] query) throws IOException {
-    Calibration c = calibration(searcher);
-    if (c.sample.length < 2) {
-      return -1f;
-    }
-    double sum = 0;
-    double sumSquares = 0;
-    for (float[] v : c.sample) {
-      double s = Vectors.dot(query, v);
-      sum += s;
-      sumSquares += s * s;
-    }
-    double mean = sum / c.sample.length;
-    double std = Math.sqrt(Math.max(0, sumSquares / c.sample.length - mean * mean));
-    return (float) (mean + CUTOFF_SIGMAS * std);
+    return SearchMath.cutoffThreshold(query, calibration(searcher).sample);
   }
 
   private Calibration calibration(IndexSearcher searcher) throws IOException {
@@ -306,7 +264,7 @@ public final class ImageSearcher implements AutoCloseable {
       return c;
     }
     int max = reader.maxDoc();
-    int step = Math.max(1, max / CALIBRATION_SAMPLE);
+    int step = Math.max(1, max / SearchMath.CALIBRATION_SAMPLE);
     List<float[]> sample = new ArrayList<>();
     for (LeafReaderContext leaf : reader.leaves()) {
       FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
@@ -328,52 +286,8 @@ public final class ImageSearcher implements AutoCloseable {
 
   private record Calibration(Object reader, float[][] sample) {}
 
-  /** The normalised weighted sum of the terms' embeddings. */
   private float[] queryVector(List<QueryTerm> terms, IndexSearcher searcher) throws IOException {
-    float[] sum = new float[model.dimension()];
-    List<String> texts = new ArrayList<>();
-    List<Float> textWeights = new ArrayList<>();
-    float positive = 0;
-    for (QueryTerm term : terms) {
-      if (!Float.isFinite(term.weight()) || term.weight() == 0f) {
-        throw new IllegalArgumentException("term weights must be finite and non-zero, got " + term.weight());
-      }
-      positive += Math.max(0, term.weight());
-      switch (term) {
-        case QueryTerm.Text t -> {
-          if (t.text().isBlank()) {
-            throw new IllegalArgumentException("a text term is empty");
-          }
-          texts.add(t.text());
-          textWeights.add(t.weight());
-        }
-        case QueryTerm.IndexedImage i -> add(sum, indexedVector(searcher, i.idOrPath()), i.weight());
-        case QueryTerm.ImageBytes b -> add(sum, model.encodeImage(Images.read(b.content())), b.weight());
-        case QueryTerm.Vector v -> {
-          if (v.vector().length != model.dimension()) {
-            throw new IllegalArgumentException(
-                "a vector term has " + v.vector().length + " dimensions; the model has " + model.dimension());
-          }
-          add(sum, Vectors.normalizeInPlace(v.vector().clone()), v.weight());
-        }
-      }
-    }
-    if (positive <= 0) {
-      throw new IllegalArgumentException("a query needs at least one term with a positive weight");
-    }
-    if (!texts.isEmpty()) {
-      float[][] embedded = model.encodeTexts(texts);
-      for (int i = 0; i < embedded.length; i++) {
-        add(sum, embedded[i], textWeights.get(i));
-      }
-    }
-    return Vectors.normalizeInPlace(sum);
-  }
-
-  private static void add(float[] sum, float[] v, float weight) {
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += weight * v[i];
-    }
+    return SearchMath.queryVector(terms, model, idOrPath -> indexedVector(searcher, idOrPath));
   }
 
   /** Query-by-example leaves the example itself out of its results. */
@@ -427,7 +341,7 @@ public final class ImageSearcher implements AutoCloseable {
     }
     if (!f.formats().isEmpty()) {
       List<BytesRef> formats = f.formats().stream()
-          .map(x -> new BytesRef(normalizeFormat(x))).toList();
+          .map(x -> new BytesRef(SearchMath.normalizeFormat(x))).toList();
       b.add(new TermInSetQuery(IndexSchema.FORMAT, formats), BooleanClause.Occur.FILTER);
     }
     if (f.minWidth() != null) {
@@ -443,15 +357,6 @@ public final class ImageSearcher implements AutoCloseable {
     }
     BooleanQuery q = b.build();
     return q.clauses().isEmpty() ? null : q;
-  }
-
-  static String normalizeFormat(String format) {
-    String f = format.toLowerCase(Locale.ROOT).strip();
-    return switch (f) {
-      case "jpg", "jpe" -> "jpeg";
-      case "tif" -> "tiff";
-      default -> f;
-    };
   }
 
   private static SearchHit toHit(Document doc, float score) {

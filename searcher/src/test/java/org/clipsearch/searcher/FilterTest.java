@@ -232,9 +232,9 @@ class FilterTest {
 
   @Test
   void formatNamesAreNormalised() {
-    assertEquals("jpeg", ImageSearcher.normalizeFormat(" JPG "));
-    assertEquals("tiff", ImageSearcher.normalizeFormat("tif"));
-    assertEquals("webp", ImageSearcher.normalizeFormat("WebP"));
+    assertEquals("jpeg", SearchMath.normalizeFormat(" JPG "));
+    assertEquals("tiff", SearchMath.normalizeFormat("tif"));
+    assertEquals("webp", SearchMath.normalizeFormat("WebP"));
     assertEquals(null, ImageSearcher.filterQuery(SearchFilters.NONE));
     assertEquals(null, ImageSearcher.filterQuery(camera("  ")));
     assertTrue(ImageSearcher.filterQuery(formats("png")) != null);
