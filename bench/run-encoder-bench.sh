@@ -105,7 +105,7 @@ fi
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo "== machine: $(nproc) CPUs ($cpu); threads $threads; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-rm -f "$out/java.jsonl" "$out/python.jsonl" "$out/load.txt"
+rm -f "$out"/java*.jsonl "$out"/python*.jsonl "$out/load.txt"
 
 # 3. Java, then Python, $rounds times
 for round in $(seq 1 "$rounds"); do
