@@ -8,36 +8,37 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrInputDocument;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 
 /**
  * The fields of the collection (configset {@code clipsearch}, {@code managed-schema.xml}): the same fields, with the
- * same names and meaning, as the embedded index's {@code IndexSchema}, so that both backends filter alike. The
- * names are repeated here rather than read from {@code IndexSchema}, whose class uses Lucene 10.
+ * same names and meaning, as the embedded index's {@code IndexSchema}, so that both backends filter alike. Both take
+ * their names from {@link ImageFields}.
  */
 public final class SolrFields {
   /** Absolute normalised path: the collection's uniqueKey. */
-  public static final String PATH = "path";
-  public static final String ID = "id";
-  public static final String FOLDERS = "folders";
-  public static final String NAMES = "names";
-  public static final String SHA256 = "sha256";
-  public static final String SIZE = "size";
-  public static final String MODIFIED = "modified";
-  public static final String DATE = "date";
-  public static final String CAPTURED = "captured";
-  public static final String WIDTH = "width";
-  public static final String HEIGHT = "height";
-  public static final String FORMAT = "format";
-  public static final String CAMERA_MAKE = "camera_make";
-  public static final String CAMERA_MODEL = "camera_model";
-  public static final String CAMERA = "camera";
-  public static final String LATITUDE = "latitude";
-  public static final String LONGITUDE = "longitude";
-  public static final String LOCATION = "location";
-  public static final String ORIENTATION = "orientation";
-  public static final String THUMBNAIL = "thumbnail";
-  public static final String VECTOR = "vector";
+  public static final String PATH = ImageFields.PATH;
+  public static final String ID = ImageFields.ID;
+  public static final String FOLDERS = ImageFields.FOLDERS;
+  public static final String NAMES = ImageFields.NAMES;
+  public static final String SHA256 = ImageFields.SHA256;
+  public static final String SIZE = ImageFields.SIZE;
+  public static final String MODIFIED = ImageFields.MODIFIED;
+  public static final String DATE = ImageFields.DATE;
+  public static final String CAPTURED = ImageFields.CAPTURED;
+  public static final String WIDTH = ImageFields.WIDTH;
+  public static final String HEIGHT = ImageFields.HEIGHT;
+  public static final String FORMAT = ImageFields.FORMAT;
+  public static final String CAMERA_MAKE = ImageFields.CAMERA_MAKE;
+  public static final String CAMERA_MODEL = ImageFields.CAMERA_MODEL;
+  public static final String CAMERA = ImageFields.CAMERA;
+  public static final String LATITUDE = ImageFields.LATITUDE;
+  public static final String LONGITUDE = ImageFields.LONGITUDE;
+  public static final String LOCATION = ImageFields.LOCATION;
+  public static final String ORIENTATION = ImageFields.ORIENTATION;
+  public static final String THUMBNAIL = ImageFields.THUMBNAIL;
+  public static final String VECTOR = ImageFields.VECTOR;
   /** A dynamic field of type RandomSortField: {@code random_SEED asc} is a fixed pseudo-random order. */
   public static final String RANDOM_PREFIX = "random_";
 

@@ -16,6 +16,7 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.VectorSimilarityFunction;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 
 /**
@@ -24,32 +25,32 @@ import org.clipsearch.api.ImageRecord;
  */
 public final class IndexSchema {
   /** Absolute normalised path: the unique key ({@code updateDocument} by it). */
-  public static final String PATH = "path";
+  public static final String PATH = ImageFields.PATH;
   /** {@link ImageRecord#idOf}: the path's stable id, for lookups from URLs. */
-  public static final String ID = "id";
+  public static final String ID = ImageFields.ID;
   /** Every ancestor folder of the file, so that a folder filter is one exact term, not a prefix guess. */
-  public static final String FOLDERS = "folders";
+  public static final String FOLDERS = ImageFields.FOLDERS;
   /** Folder and file name words, for keyword search ("paris-2019"). */
-  public static final String NAMES = "names";
-  public static final String SHA256 = "sha256";
-  public static final String SIZE = "size";
-  public static final String MODIFIED = "modified";
+  public static final String NAMES = ImageFields.NAMES;
+  public static final String SHA256 = ImageFields.SHA256;
+  public static final String SIZE = ImageFields.SIZE;
+  public static final String MODIFIED = ImageFields.MODIFIED;
   /** Capture date if the camera recorded one, else modification time (epoch milliseconds). */
-  public static final String DATE = "date";
-  public static final String CAPTURED = "captured";
-  public static final String WIDTH = "width";
-  public static final String HEIGHT = "height";
-  public static final String FORMAT = "format";
-  public static final String CAMERA_MAKE = "camera_make";
-  public static final String CAMERA_MODEL = "camera_model";
+  public static final String DATE = ImageFields.DATE;
+  public static final String CAPTURED = ImageFields.CAPTURED;
+  public static final String WIDTH = ImageFields.WIDTH;
+  public static final String HEIGHT = ImageFields.HEIGHT;
+  public static final String FORMAT = ImageFields.FORMAT;
+  public static final String CAMERA_MAKE = ImageFields.CAMERA_MAKE;
+  public static final String CAMERA_MODEL = ImageFields.CAMERA_MODEL;
   /** Lower-cased "make model" words, for camera filters. */
-  public static final String CAMERA = "camera";
-  public static final String LATITUDE = "latitude";
-  public static final String LONGITUDE = "longitude";
-  public static final String LOCATION = "location";
-  public static final String ORIENTATION = "orientation";
-  public static final String THUMBNAIL = "thumbnail";
-  public static final String VECTOR = "vector";
+  public static final String CAMERA = ImageFields.CAMERA;
+  public static final String LATITUDE = ImageFields.LATITUDE;
+  public static final String LONGITUDE = ImageFields.LONGITUDE;
+  public static final String LOCATION = ImageFields.LOCATION;
+  public static final String ORIENTATION = ImageFields.ORIENTATION;
+  public static final String THUMBNAIL = ImageFields.THUMBNAIL;
+  public static final String VECTOR = ImageFields.VECTOR;
 
   /** Bumped when the schema changes incompatibly; recorded in the commit user data. */
   public static final String VERSION = "1";
