@@ -9,6 +9,7 @@ same batch sizes and thread count as the Java benchmark:
   image-model  the forward pass on a ready N x 3 x H x W float32 tensor
   text         the forward pass on ready N x 77 int64 token ids (no tokenizer: ids of caption-like length, padded
                with 0 as clipsearch does)
+  preprocess   (only when asked for) the Pillow pipeline alone
 
 torch.set_num_threads sets the intra-op (OpenMP) threads; OPENBLAS_NUM_THREADS, which Debian's torch uses for matrix
 products, is set to the same number unless the environment already sets it.
@@ -146,7 +147,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads (default: CPUs)")
     parser.add_argument("--seconds", type=float, default=5, help="minimum timed seconds per point")
     parser.add_argument("--warmup-seconds", type=float, default=2, help="minimum warm-up seconds per point")
-    parser.add_argument("--modes", default="image,image-model,text")
+    parser.add_argument("--modes", default="image,image-model,text", help="also: preprocess")
     parser.add_argument("--json", help="also write the JSON lines to this file")
     args = parser.parse_args(argv)
 
@@ -185,6 +186,9 @@ def main(argv=None):
                 elif mode == "image-model":
                     def step(batch=batch):
                         return normalised(image_model(tensors[:batch].contiguous())).numpy()
+                elif mode == "preprocess":
+                    def step(batch=batch):
+                        return np.stack([preprocess(image) for image in images[:batch]])
                 elif mode == "text":
                     def step(batch=batch):
                         return normalised(text_model(ids[:batch].contiguous())).numpy()

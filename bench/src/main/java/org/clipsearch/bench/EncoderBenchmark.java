@@ -33,7 +33,8 @@ import org.clipsearch.encoders.TextEncoder;
  *       forward pass;
  *   <li>{@code image-model}: {@link ImageEncoder#encodePreprocessed(List)} on tensors preprocessed beforehand: the
  *       forward pass plus DJL's copy in and out;
- *   <li>{@code text}: {@link TextEncoder#encode(List)}: tokenisation (negligible) and one forward pass.
+ *   <li>{@code text}: {@link TextEncoder#encode(List)}: tokenisation (negligible) and one forward pass;
+ *   <li>{@code preprocess} (only when asked for): {@link ImageEncoder#preprocess} of each image of the batch, no model.
  * </ul>
  *
  * <p>Each point is warmed up (TorchScript's profiling executor specialises the graph on the first calls with a new
@@ -51,6 +52,8 @@ public final class EncoderBenchmark {
       """
       usage: EncoderBenchmark BUNDLE_DIR [--batches 1,8,32] [--seconds 5] [--warmup-seconds 2]
                               [--modes image,image-model,text] [--json FILE]
+        --modes            image, image-model, text (the default), and preprocess (the image pipeline
+                           without the model, on the calling thread)
         --seconds          minimum timed seconds per point (and at least 3 batches)
         --warmup-seconds   minimum warm-up seconds per point (and at least 2 batches)
         --json FILE        also write the JSON lines to FILE
@@ -149,6 +152,11 @@ public final class EncoderBenchmark {
               switch (mode) {
                 case "image" -> () -> consume(model.imageEncoder().encode(imageBatch));
                 case "image-model" -> () -> consume(model.imageEncoder().encodePreprocessed(tensorBatch));
+                case "preprocess" -> () -> {
+                  for (BufferedImage image : imageBatch) {
+                    sink += model.imageEncoder().preprocess(image)[0];
+                  }
+                };
                 default -> () -> consume(model.textEncoder().encode(textBatch));
               };
           Point point = measure(mode, batch, step, warmupSeconds, seconds);
