@@ -175,5 +175,6 @@ class IndexCommandTest {
     Result missing = run("stats", "--index", dir.resolve("nowhere").toString(), "--json");
     assertEquals(2, missing.exitCode());
     assertTrue(missing.err().contains("no clipsearch index here"), missing.err());
+    assertFalse(java.nio.file.Files.exists(dir.resolve("nowhere")), "stats must not create the folder it was given");
   }
 }

@@ -291,6 +291,10 @@ public final class LuceneImageStore implements ImageStore {
   /** Statistics of an index without opening a writer (and so without taking its lock). */
   public static IndexStats readStats(Path path) throws IOException {
     Path dir = path.toAbsolutePath().normalize();
+    // FSDirectory.open creates a missing folder: look first, so that a mistyped --index leaves nothing behind.
+    if (!Files.isDirectory(dir)) {
+      throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
+    }
     try (Directory directory = FSDirectory.open(dir)) {
       if (!DirectoryReader.indexExists(directory)) {
         throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
