@@ -11,8 +11,8 @@
 # 3. runs org.clipsearch.bench.EncoderBenchmark, then bench/encoder_bench.py, on the same bundle, batch sizes and
 #    thread count, one after the other (BENCH_ROUNDS times);
 # 4. prints a markdown table of images/s and texts/s with the Java/Python ratio (also written to
-#    bench/target/encoder-bench/report.md, the raw points to java.jsonl and python.jsonl there, the load average at
-#    the start of each run to load.txt).
+#    bench/target/encoder-bench/report.md, the raw points to java.jsonl and python.jsonl there, and to runs.txt how
+#    busy other processes kept the machine during each run: numbers taken beside other work are not worth much).
 #
 # Needs: a JDK 21+ (JAVA_HOME, else /usr/lib/jvm/temurin-25-jdk-amd64 or another one in /usr/lib/jvm), Maven, and a
 # Python with torch, numpy and Pillow. On Debian/Ubuntu the Python side is
@@ -105,12 +105,28 @@ fi
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo "== machine: $(nproc) CPUs ($cpu); threads $threads; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-rm -f "$out"/java*.jsonl "$out"/python*.jsonl "$out/load.txt"
+rm -f "$out"/java*.jsonl "$out"/python*.jsonl "$out/runs.txt"
+
+# Other work on the machine skews the numbers (badly so with 2 threads on 2 CPUs), and the load average counts the
+# benchmark itself; so each run records the CPU time the rest of the machine used meanwhile: all CPU time in
+# /proc/stat less the benchmark's own (this shell's waited-for children), per second of the run.
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+own_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+start_run() { run_start=$(date +%s.%N); machine_start=$(machine_ticks); own_start=$(own_ticks); }
+end_run() { # $1 label: appends "label load-at-start other-CPUs" to runs.txt
+  local other
+  other=$(awk -v m0="$machine_start" -v m1="$(machine_ticks)" -v o0="$own_start" -v o1="$(own_ticks)" \
+    -v t0="$run_start" -v t1="$(date +%s.%N)" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { v = ((m1 - m0) - (o1 - o0)) / hz / (t1 - t0); printf "%.2f", v < 0 ? 0 : v }')
+  echo "$1 $run_load $other" >>"$out/runs.txt"
+  echo "   (other work on the machine meanwhile: $other CPUs on average)" >&2
+}
 
 # 3. Java, then Python, $rounds times
 for round in $(seq 1 "$rounds"); do
-  echo "java $round $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
-  echo "== round $round/$rounds: Java (DJL); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  run_load="$(cut -d' ' -f1 /proc/loadavg)"
+  echo "== round $round/$rounds: Java (DJL); load $run_load" >&2
+  start_run
   # shellcheck disable=SC2086
   "$JAVA_HOME/bin/java" "${java_flags[@]}" -Dai.djl.pytorch.num_threads="$threads" ${BENCH_JAVA_OPTS:-} \
     -cp "$classpath" org.clipsearch.bench.EncoderBenchmark "$bundle" --batches "$batches" --seconds "$seconds" \
@@ -118,17 +134,19 @@ for round in $(seq 1 "$rounds"); do
     | grep -v '^{' >&2 ||
     { echo "run-encoder-bench: the Java benchmark failed; the end of $out/java.log:" >&2; tail -n 30 "$out/java.log" >&2
       exit 1; }
+  end_run "java-$round"
   cat "$out/java-$round.jsonl" >>"$out/java.jsonl"
 
-  echo "python $round $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
-  echo "== round $round/$rounds: Python (torch); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  run_load="$(cut -d' ' -f1 /proc/loadavg)"
+  echo "== round $round/$rounds: Python (torch); load $run_load" >&2
+  start_run
   # shellcheck disable=SC2086
   env ${BENCH_PYTHON_ENV:-} "$python" bench/encoder_bench.py "$bundle" --threads "$threads" \
     --batches "$batches" --seconds "$seconds" --warmup-seconds "$warmup" --modes "$modes" \
     --json "$out/python-$round.jsonl" >/dev/null
+  end_run "python-$round"
   cat "$out/python-$round.jsonl" >>"$out/python.jsonl"
 done
-echo "end - $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/load.txt"
 
 # 4. the table: per point, the best round of each side (the least disturbed by other work on the machine)
 "$python" - "$out" "$threads" "$cpu" "${BENCH_JAVA_OPTS:-}" "${BENCH_PYTHON_ENV:-}" <<'EOF' | tee "$out/report.md"
@@ -142,8 +160,8 @@ def read(path):
     return points
 java, python = read(os.path.join(out, "java.jsonl")), read(os.path.join(out, "python.jsonl"))
 rounds = max(len(v) for v in java.values())
-with open(os.path.join(out, "load.txt"), encoding="utf-8") as f:
-    loads = [line.split(None, 2) for line in f if line.strip()]
+with open(os.path.join(out, "runs.txt"), encoding="utf-8") as f:
+    runs = [line.split() for line in f if line.strip()]
 some_java = next(iter(java.values()))[0]
 some_python = next(iter(python.values()))[0]
 label = {"image": "images/s, 640×480 RGB → preprocess + model",
@@ -153,10 +171,11 @@ print("%s on %d CPUs (%s), %s intra-op threads on each side. Java: DJL, libtorch
       % (some_java["model"], os.cpu_count(), cpu, threads, some_java["libtorch"], some_java["threads"],
          "; " + java_opts if java_opts else "", some_python["torch"], some_python["threads"],
          "; " + python_env if python_env else ""))
-print("%d round%s, Java then Python in each; %s. Load average (1/5/15 min) at the start of each run: %s."
-      % (rounds, "s" if rounds > 1 else "",
-         "each cell is the best round, the range over all rounds in brackets" if rounds > 1 else "one round",
-         "; ".join("%s %s: %s" % (w, r, l.strip()) for w, r, l in loads)))
+print("%s. Other work on the machine during each run, in CPUs on average (and the 1-minute load average at its "
+      "start): %s."
+      % ("%d rounds, Java then Python in each; each cell is the best round, the range over all rounds in brackets"
+         % rounds if rounds > 1 else "One round: Java, then Python",
+         "; ".join("%s %s (%s)" % (name, other, load) for name, load, other in runs)))
 print()
 print("| measure | batch | Java | Python | Java / Python |")
 print("| --- | ---: | ---: | ---: | ---: |")
@@ -174,8 +193,8 @@ for (mode, batch), j in java.items():
     best_p, text_p = cell(p)
     print("| %s | %d | %s | %s | %.2f |" % (label.get(mode, mode), batch, text_j, text_p, best_j / best_p))
 print()
-print("The same from the fastest single batch of all rounds (batch / its time): least disturbed by other work, "
-      "and an optimistic bound.")
+print("The same from the fastest single batch%s (batch / its time): the least disturbed by other work, an optimistic "
+      "bound." % (" of all rounds" if rounds > 1 else ""))
 print()
 print("| measure | batch | Java | Python | Java / Python |")
 print("| --- | ---: | ---: | ---: | ---: |")
