@@ -109,8 +109,8 @@ public final class EncoderBenchmark {
       i++;
     }
     for (String mode : modes) {
-      if (!List.of("image", "image-model", "text").contains(mode)) {
-        System.err.println("unknown mode " + mode + " (image, image-model, text)");
+      if (!List.of("image", "image-model", "text", "preprocess").contains(mode)) {
+        System.err.println("unknown mode " + mode + " (image, image-model, text, preprocess)");
         System.exit(2);
       }
     }
