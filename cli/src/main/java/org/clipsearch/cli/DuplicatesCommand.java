@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "duplicates", mixinStandardHelpOptions = true, description = "List groups of near-duplicate images.")
 final class DuplicatesCommand implements Callable<Integer> {
   @Mixin IndexOptions indexOptions = new IndexOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
 
   @Option(names = "--threshold", defaultValue = "0.95", description = "Cosine similarity at or above which images are near-duplicates (default: ${DEFAULT-VALUE}).")
@@ -27,7 +28,7 @@ final class DuplicatesCommand implements Callable<Integer> {
     if (!(threshold > 0 && threshold <= 1)) {
       throw new IllegalArgumentException("--threshold must be in (0, 1], got " + threshold);
     }
-    try (ClipModel model = modelOptions.load(); ImageSearcher searcher = ImageSearcher.open(indexOptions.path(), model)) {
+    try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {
       List<List<SearchHit>> groups = searcher.nearDuplicates(threshold, 10);
       if (json) {
         var node = Output.JSON.createObjectNode();

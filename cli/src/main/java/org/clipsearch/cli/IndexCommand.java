@@ -13,7 +13,6 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.clipsearch.api.IndexFailure;
-import org.clipsearch.cluster.SolrImageStore;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexProgress;
@@ -85,7 +84,6 @@ final class IndexCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     HnswSettings hnsw = new HnswSettings(hnswM, hnswBeam, VectorFormat.parse(vectorFormat));
-    Path indexPath = indexOptions.path();
     int threadCount = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
     ObjectMapper json = new ObjectMapper();
     try (ClipModel model = modelOptions.load();
@@ -93,15 +91,12 @@ final class IndexCommand implements Callable<Integer> {
         Progress progress = new Progress(errorLog, json)) {
       LOG.info("index {} | model {} ({}-d) | threads {} | batch {} | commit every {} | HNSW M={} beam={} format={}"
               + " | max pixels {} | thumbnails {}px | prune {} | reindex {}",
-          solrOptions.enabled() ? "solr " + solrOptions.solr + " collection " + solrOptions.collection : indexPath,
+          solrOptions.describe(indexOptions),
           model.name(), model.dimension(), threadCount, batch, commitEvery, hnsw.maxConn(),
           hnsw.beamWidth(), hnsw.format(), maxPixels, thumbnailSize, prune, reindex);
       IndexReport report;
-      try (SolrImageStore solr = solrOptions.enabled()
-              ? SolrImageStore.open(solrOptions.solr, solrOptions.collection) : null;
-          // With --solr the HNSW settings are the collection's (solr-create), not these options.
-          ImageIndexer indexer = (solr != null ? ImageIndexer.builder().store(solr)
-              : ImageIndexer.builder().index(indexPath).hnsw(hnsw))
+      // With --solr the HNSW settings are the collection's (solr-create), not these options.
+      try (ImageIndexer indexer = solrOptions.indexer(indexOptions, hnsw)
           .model(model).threads(threadCount).batchSize(batch).commitEvery(commitEvery)
           .prune(prune).reindex(reindex).maxPixels(maxPixels).thumbnailSize(thumbnailSize).progress(progress)
           .build()) {

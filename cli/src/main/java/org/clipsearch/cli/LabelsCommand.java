@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.clipsearch.api.LabeledHit;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Option;
     description = "For each label, the indexed images that fit it best (the index classified into your labels).")
 final class LabelsCommand implements Callable<Integer> {
   @Mixin IndexOptions indexOptions = new IndexOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
   @Mixin LabelOptions labelOptions = new LabelOptions();
   @Mixin FilterOptions filterOptions = new FilterOptions();
@@ -28,8 +30,8 @@ final class LabelsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     List<String> labels = labelOptions.labels();
-    try (ClipModel model = modelOptions.load(); ImageSearcher searcher = ImageSearcher.open(indexOptions.path(), model)) {
-      Map<String, List<ImageSearcher.LabeledHit>> result =
+    try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {
+      Map<String, List<LabeledHit>> result =
           searcher.labelSearch(labels, labelOptions.templates, k, filterOptions.filters());
       if (json) {
         var node = Output.JSON.createObjectNode();
@@ -39,7 +41,7 @@ final class LabelsCommand implements Callable<Integer> {
           entry.put("label", label);
           entry.put("count", hits.isEmpty() ? 0 : hits.get(0).labelCount());
           var list = entry.putArray("hits");
-          for (ImageSearcher.LabeledHit h : hits) {
+          for (LabeledHit h : hits) {
             list.add(Output.hit(h.hit()).put("probability", h.label().probability()));
           }
         });
@@ -47,7 +49,7 @@ final class LabelsCommand implements Callable<Integer> {
       } else {
         result.forEach((label, hits) -> {
           System.out.printf("%s (%d images)%n", label, hits.isEmpty() ? 0 : hits.get(0).labelCount());
-          for (ImageSearcher.LabeledHit h : hits) {
+          for (LabeledHit h : hits) {
             System.out.printf("  %5.1f%%  %6.3f  %s%n", 100 * h.label().probability(), h.label().score(), h.hit().path());
           }
         });

@@ -9,9 +9,8 @@ import java.util.concurrent.Callable;
 import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
-import org.clipsearch.cluster.SolrImageSearch;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.searcher.QueryParser;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,11 +59,8 @@ final class SearchCommand implements Callable<Integer> {
       terms.add(new QueryTerm.ImageBytes(Files.readAllBytes(image), 1f));
     }
     SearchRequest request = new SearchRequest(terms, k, offset, filterOptions.filters(), candidates, keywords, cutoff);
-    try (ClipModel model = modelOptions.load();
-        SolrImageSearch solr = solrOptions.enabled()
-            ? SolrImageSearch.open(solrOptions.solr, solrOptions.collection, model) : null;
-        ImageSearcher searcher = solr != null ? null : ImageSearcher.open(indexOptions.path(), model)) {
-      SearchResult result = solr != null ? solr.search(request) : searcher.search(request);
+    try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {
+      SearchResult result = searcher.search(request);
       if (json) {
         var node = Output.JSON.createObjectNode();
         node.put("query", text);

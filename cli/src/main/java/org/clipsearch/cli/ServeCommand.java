@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexReport;
+import org.clipsearch.indexer.lucene.HnswSettings;
+import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.web.IndexingStatus;
 import org.clipsearch.web.WebServer;
 import org.clipsearch.web.WebServerConfig;
@@ -29,6 +31,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions = new IndexOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
 
   @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = WebServerConfig.DEFAULT_HOST,
       description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every network).")
@@ -85,9 +88,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     ClipModel model = modelOptions.load();
     boolean closeModel = true;
+    ImageSearch solrSearch = null;
     try {
       WebServerConfig.Builder config = WebServerConfig.builder()
-          .index(indexOptions.path()).model(model)
           .host(host).port(port).authToken(token)
           .maxUploadBytes(maxUploadMb * 1024L * 1024L).maxK(maxK)
           .defaultK(Math.min(WebServerConfig.DEFAULT_K, maxK))
@@ -99,12 +102,18 @@ final class ServeCommand implements Callable<Integer> {
       ImageIndexer indexer = null;
       IndexingStatus status = new IndexingStatus();
       if (!paths.isEmpty()) {
-        indexer = ImageIndexer.builder().index(indexOptions.path()).model(model).progress(status).build();
+        indexer = solrOptions.indexer(indexOptions, HnswSettings.DEFAULT).model(model).progress(status).build();
         indexer.store().commit(); // a new index is searchable (empty) at once
         config.indexing(status);
       }
       WebServer server;
       try {
+        if (solrOptions.enabled()) {
+          solrSearch = solrOptions.openSearch(indexOptions, model);
+          config.searcher(solrSearch);
+        } else {
+          config.index(indexOptions.path()).model(model);
+        }
         server = WebServer.start(config.build());
       } catch (Exception e) {
         if (indexer != null) {
@@ -125,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
         }
       }, "clipsearch-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
-      System.out.println("clipsearch: serving " + indexOptions.path() + " at " + server.uri()
+      System.out.println("clipsearch: serving " + solrOptions.describe(indexOptions) + " at " + server.uri()
           + (token != null ? " (access token required)" : "") + " — Ctrl-C to stop");
       System.out.flush();
       server.join();
@@ -137,6 +146,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       return 0;
     } finally {
+      if (solrSearch != null) {
+        solrSearch.close();
+      }
       if (closeModel) {
         model.close();
       }

@@ -9,7 +9,7 @@ import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "similar", mixinStandardHelpOptions = true, description = "Find images that look like IMAGE.")
 final class SimilarCommand implements Callable<Integer> {
   @Mixin IndexOptions indexOptions = new IndexOptions();
+  @Mixin SolrOptions solrOptions = new SolrOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
   @Mixin FilterOptions filterOptions = new FilterOptions();
 
@@ -36,7 +37,7 @@ final class SimilarCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    try (ClipModel model = modelOptions.load(); ImageSearcher searcher = ImageSearcher.open(indexOptions.path(), model)) {
+    try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {
       Path file = Path.of(image).toAbsolutePath().normalize();
       QueryTerm term;
       if (searcher.image(file.toString()).isPresent()) {

@@ -1,8 +1,17 @@
 package org.clipsearch.cli;
 
+import java.io.IOException;
+import org.clipsearch.cluster.SolrImageSearch;
+import org.clipsearch.cluster.SolrImageStore;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.indexer.ImageIndexer;
+import org.clipsearch.indexer.lucene.HnswSettings;
+import org.clipsearch.searcher.ImageSearch;
+import org.clipsearch.searcher.ImageSearcher;
+
 import picocli.CommandLine.Option;
 
-/** A SolrCloud collection instead of the embedded index: shared by index, search, stats and solr-create. */
+/** A SolrCloud collection instead of the embedded index: shared by every command that reads or writes the index. */
 final class SolrOptions {
   @Option(
       names = "--solr",
@@ -20,5 +29,22 @@ final class SolrOptions {
 
   boolean enabled() {
     return solr != null && !solr.isBlank();
+  }
+
+  /** The collection with --solr, else the embedded index of {@code index}; both answer the same requests. */
+  ImageSearch openSearch(IndexOptions index, ClipModel model) throws IOException {
+    return enabled() ? SolrImageSearch.open(solr, collection, model) : ImageSearcher.open(index.path(), model);
+  }
+
+  /** An indexer into the collection with --solr (its HNSW settings are the collection's), else the embedded index. */
+  ImageIndexer.Builder indexer(IndexOptions index, HnswSettings hnsw) throws IOException {
+    return enabled()
+        ? ImageIndexer.builder().store(SolrImageStore.open(solr, collection)).closeStore(true)
+        : ImageIndexer.builder().index(index.path()).hnsw(hnsw);
+  }
+
+  /** Where the images go, for people. */
+  String describe(IndexOptions index) {
+    return enabled() ? "SolrCloud collection " + collection + " at " + solr : index.path().toString();
   }
 }

@@ -17,8 +17,10 @@ import org.apache.solr.client.solrj.request.QueryRequest;
 import org.apache.solr.client.solrj.response.QueryResponse;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrDocumentList;
+import org.apache.solr.common.params.CursorMarkParams;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.ModelIdentity;
 import org.clipsearch.api.ModelMismatchException;
 import org.clipsearch.api.QueryTerm;
@@ -28,7 +30,11 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Vectors;
+import org.clipsearch.searcher.DuplicateGroups;
+import org.clipsearch.searcher.ImageSearch;
+import org.clipsearch.searcher.LabelRanking;
 import org.clipsearch.searcher.SearchMath;
+import org.clipsearch.searcher.ZeroShotClassifier;
 
 /**
  * Searches a SolrCloud collection as the embedded searcher ({@code ImageSearcher}) searches its index, with the same
@@ -39,7 +45,7 @@ import org.clipsearch.searcher.SearchMath;
  * same whichever shard an image is on. Pagination, keyword fusion and the relevance cutoff follow the embedded
  * searcher; ties are broken by path (the embedded searcher breaks them by Lucene's doc id).
  */
-public final class SolrImageSearch implements AutoCloseable {
+public final class SolrImageSearch implements ImageSearch {
   /** Candidates per hit asked of HNSW before exact re-ranking, at the least (as the embedded searcher). */
   public static final int DEFAULT_CANDIDATES = SearchMath.DEFAULT_CANDIDATES;
   public static final float CUTOFF_SIGMAS = SearchMath.CUTOFF_SIGMAS;
@@ -52,6 +58,7 @@ public final class SolrImageSearch implements AutoCloseable {
   private final String collection;
   private final ClipModel model;
   private final boolean ownsCluster;
+  private final ZeroShotClassifier classifier;
   private volatile Calibration calibration;
 
   private SolrImageSearch(SolrCluster cluster, String collection, ClipModel model, boolean ownsCluster)
@@ -60,6 +67,7 @@ public final class SolrImageSearch implements AutoCloseable {
     this.collection = collection;
     this.model = model;
     this.ownsCluster = ownsCluster;
+    this.classifier = new ZeroShotClassifier(model);
     cluster.requireCollection(collection);
     ModelIdentity recorded = SolrCollections.recordedModel(cluster, collection);
     ModelIdentity ours = new ModelIdentity(model.name(), model.dimension(), model.bundle().fingerprint());
@@ -85,6 +93,7 @@ public final class SolrImageSearch implements AutoCloseable {
     }
   }
 
+  @Override
   public ClipModel model() {
     return model;
   }
@@ -93,8 +102,14 @@ public final class SolrImageSearch implements AutoCloseable {
     return collection;
   }
 
+  @Override
+  public String location() {
+    return "SolrCloud collection " + collection + " at " + cluster.zkHost();
+  }
+
   // ------------------------------------------------------------------------------------------------ search
 
+  @Override
   public SearchResult search(SearchRequest request) throws IOException {
     long start = System.nanoTime();
     Set<String> exclude = excludedPaths(request.terms());
@@ -122,12 +137,6 @@ public final class SolrImageSearch implements AutoCloseable {
       hits.add(toHit(s.doc, s.score));
     }
     return new SearchResult(hits, ranked.size(), threshold, millisSince(start));
-  }
-
-  /** Images like the indexed image {@code idOrPath} (itself left out). */
-  public SearchResult similar(String idOrPath, int k, SearchFilters filters) throws IOException {
-    return search(new SearchRequest(List.of(new QueryTerm.IndexedImage(idOrPath, 1f)), k, 0, filters, 0, false,
-        false));
   }
 
   static int candidatePool(SearchRequest request) {
@@ -354,14 +363,123 @@ public final class SolrImageSearch implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ images
 
-  /** The indexed image with this id or path, thumbnail and vector included. */
+  @Override
   public Optional<ImageRecord> image(String idOrPath) throws IOException {
     SolrDocument doc = doc(idOrPath, "*");
     return doc == null ? Optional.empty() : Optional.of(SolrFields.fromDocument(doc));
   }
 
+  @Override
   public IndexStats stats() throws IOException {
     return SolrImageStore.stats(cluster, collection);
+  }
+
+  // ------------------------------------------------------------------------------------------------ zero-shot
+
+  @Override
+  public ZeroShotClassifier classifier() {
+    return classifier;
+  }
+
+  /**
+   * Label search over the whole collection (as the embedded searcher): every image passing the filters is read once,
+   * page by page with a cursor, and classified here; only each label's best images are kept.
+   */
+  @Override
+  public Map<String, List<LabeledHit>> labelSearch(List<String> labels, List<String> templates, int perLabel,
+      SearchFilters filters) throws IOException {
+    LabelRanking<SolrDocument> ranking =
+        new LabelRanking<>(labels, classifier.labelVectors(labels, templates), model.logitScale(), perLabel);
+    forEach(filterQueries(filters), SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR, doc -> {
+      float[] v = SolrFields.vector(doc);
+      if (v != null) {
+        doc.removeFields(SolrFields.VECTOR); // kept images need their hit fields only
+        ranking.offer(doc, v);
+      }
+    });
+    return ranking.result(SolrImageSearch::toHit);
+  }
+
+  // ------------------------------------------------------------------------------------------------ duplicates
+
+  /**
+   * Near-duplicates over the whole collection (as the embedded searcher): identical content hashes, then each
+   * image's {@code neighbours} nearest by a {@code {!knn}} query across the shards, joined where the exact cosine
+   * similarity reaches {@code threshold}. One query per image: fine for the collections one looks through for
+   * duplicates, and memory stays bounded by the groups.
+   */
+  @Override
+  public List<List<SearchHit>> nearDuplicates(float threshold, int neighbours) throws IOException {
+    DuplicateGroups<String> groups = new DuplicateGroups<>();
+    forEach(List.of(), SolrFields.PATH + "," + SolrFields.SHA256 + "," + SolrFields.VECTOR, doc -> {
+      String path = (String) doc.getFirstValue(SolrFields.PATH);
+      groups.add(path, (String) doc.getFirstValue(SolrFields.SHA256));
+      float[] v = SolrFields.vector(doc);
+      if (v == null) {
+        return;
+      }
+      SolrQuery q = new SolrQuery("{!knn f=" + SolrFields.VECTOR + " topK=" + (neighbours + 1) + "}" + vectorText(v));
+      q.setFields(SolrFields.PATH + "," + SolrFields.VECTOR);
+      q.setRows(neighbours + 1);
+      for (SolrDocument near : query(q).getResults()) {
+        String other = (String) near.getFirstValue(SolrFields.PATH);
+        float[] w = SolrFields.vector(near);
+        if (!other.equals(path) && w != null && Vectors.dot(v, w) >= threshold) {
+          groups.add(other, null);
+          groups.join(path, other);
+        }
+      }
+    });
+    List<List<SearchHit>> result = new ArrayList<>();
+    for (List<String> group : groups.groups()) {
+      Map<String, SolrDocument> byPath = new HashMap<>();
+      for (String path : group) { // groups are small: one lookup each, by the uniqueKey
+        SolrDocument doc = doc(path, SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR);
+        if (doc != null) {
+          byPath.put(path, doc);
+        }
+      }
+      float[] first = byPath.containsKey(group.get(0)) ? SolrFields.vector(byPath.get(group.get(0))) : null;
+      List<SearchHit> hits = new ArrayList<>();
+      for (String path : group) {
+        SolrDocument doc = byPath.get(path);
+        if (doc != null) { // deleted meanwhile
+          float[] v = SolrFields.vector(doc);
+          hits.add(toHit(doc, first == null || v == null ? 0f : Vectors.dot(first, v)));
+        }
+      }
+      if (hits.size() > 1) {
+        result.add(hits);
+      }
+    }
+    return result;
+  }
+
+  /** Every image passing {@code filters}, page by page with a cursor (sorted by path, the uniqueKey). */
+  private void forEach(List<String> filters, String fl, DocumentAction action) throws IOException {
+    SolrQuery q = new SolrQuery("*:*");
+    filters.forEach(q::addFilterQuery);
+    q.setFields(fl);
+    q.setRows(500);
+    q.setSort(SolrFields.PATH, SolrQuery.ORDER.asc);
+    String cursor = CursorMarkParams.CURSOR_MARK_START;
+    while (true) {
+      q.set(CursorMarkParams.CURSOR_MARK_PARAM, cursor);
+      QueryResponse response = query(q);
+      for (SolrDocument doc : response.getResults()) {
+        action.accept(doc);
+      }
+      String next = response.getNextCursorMark();
+      if (next == null || next.equals(cursor)) {
+        return;
+      }
+      cursor = next;
+    }
+  }
+
+  @FunctionalInterface
+  private interface DocumentAction {
+    void accept(SolrDocument doc) throws IOException;
   }
 
   @Override

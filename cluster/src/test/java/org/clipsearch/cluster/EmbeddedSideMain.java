@@ -29,7 +29,7 @@ public final class EmbeddedSideMain {
             r.deleted(), r.embedded(), r.reused(), r.failures().size());
       }
       try (ImageSearcher searcher = ImageSearcher.open(index, model)) {
-        Queries.runAll(photos, model, searcher::search, out);
+        Queries.runAll(photos, model, searcher, out);
       }
     }
     System.out.println("DONE org.apache.lucene.util.Version.LATEST=" + org.apache.lucene.util.Version.LATEST);

@@ -1,5 +1,9 @@
 package org.clipsearch.cluster;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import org.clipsearch.api.SearchHit;
+import org.clipsearch.searcher.ImageSearch;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -82,11 +86,16 @@ final class Queries {
     return q;
   }
 
-  interface Searcher {
-    SearchResult search(SearchRequest request) throws IOException;
-  }
+  /** Labels for the label search both sides run: the fixture model's text tower reads colour words. */
+  static final List<String> LABELS = List.of("red", "green", "blue", "yellow", "dark");
+  static final float DUPLICATE_THRESHOLD = 0.995f;
 
-  static void runAll(Path photos, ClipModel model, Searcher searcher, Path out) throws IOException {
+  /**
+   * Runs every query, then label search (as {@code labels:LABEL}, candidates = how many images have that label as
+   * best) and near-duplicates (as {@code duplicates:N}, each group's paths sorted, scores left out since each
+   * backend measures them from its own first image).
+   */
+  static void runAll(Path photos, ClipModel model, ImageSearch searcher, Path out) throws IOException {
     ObjectNode root = JSON.createObjectNode();
     for (var e : all(photos, model).entrySet()) {
       SearchResult result = searcher.search(e.getValue());
@@ -95,6 +104,25 @@ final class Queries {
       node.put("threshold", Float.isNaN(result.threshold()) ? "none" : Float.toString(result.threshold()));
       ArrayNode hits = node.putArray("hits");
       result.hits().forEach(h -> hits.addArray().add(h.path()).add(h.score()));
+    }
+    for (var e : searcher.labelSearch(LABELS, List.of("{}", "a {} picture"), 1000, null).entrySet()) {
+      ObjectNode node = root.putObject("labels:" + e.getKey());
+      node.put("candidates", e.getValue().isEmpty() ? 0 : e.getValue().get(0).labelCount());
+      node.put("threshold", "none");
+      ArrayNode hits = node.putArray("hits");
+      e.getValue().forEach(h -> hits.addArray().add(h.hit().path()).add(h.hit().score()));
+    }
+    List<List<String>> groups = new ArrayList<>();
+    for (List<SearchHit> group : searcher.nearDuplicates(DUPLICATE_THRESHOLD, 5)) {
+      groups.add(group.stream().map(SearchHit::path).sorted().toList());
+    }
+    groups.sort(Comparator.comparing(g -> g.get(0)));
+    for (int i = 0; i < groups.size(); i++) {
+      ObjectNode node = root.putObject("duplicates:" + i);
+      node.put("candidates", groups.get(i).size());
+      node.put("threshold", "none");
+      ArrayNode hits = node.putArray("hits");
+      groups.get(i).forEach(p -> hits.addArray().add(p).add(0f));
     }
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
   }

@@ -177,10 +177,21 @@ class SolrCloudTest {
         assertEquals(Float.parseFloat(te), Float.parseFloat(ta), 1e-5f, name + ": the cutoff's threshold");
       }
       compared += expected.size();
-      if (!name.equals("text-no-match")) {
+      if (!name.equals("text-no-match") && !name.startsWith("labels:")) {
         assertFalse(expected.isEmpty(), name + " finds something");
       }
     }
+    // Label search classified every image once, on both sides alike (compared above, label by label).
+    int labelled = 0;
+    for (String name : names(fromSolr)) {
+      if (name.startsWith("labels:")) {
+        labelled += fromSolr.get(name).get("candidates").asInt();
+        assertEquals(fromSolr.get(name).get("candidates").asInt(), hits(fromSolr.get(name)).size(), name);
+      }
+    }
+    assertEquals(IMAGES, labelled, "each image under exactly one label");
+    log("label search and near-duplicates (%d groups) alike on both sides",
+        names(fromSolr).stream().filter(n -> n.startsWith("duplicates:")).count());
     assertTrue(hits(fromSolr.get("text-no-match")).isEmpty());
     assertEquals(8, hits(fromSolr.get("text-page-2")).size());
     Set<String> page1 = new HashSet<>(hits(fromSolr.get("text")));

@@ -44,7 +44,7 @@ public final class SolrSideMain {
       int search = options.indexOf("--search");
       if (search >= 0) {
         try (SolrImageSearch searcher = SolrImageSearch.open(store.cluster(), collection, model)) {
-          Queries.runAll(photos, model, searcher::search, Path.of(options.get(search + 1)));
+          Queries.runAll(photos, model, searcher, Path.of(options.get(search + 1)));
         }
       }
     }

@@ -486,6 +486,7 @@ public final class ImageIndexer implements AutoCloseable {
     private long maxPixels = 100_000_000L;
     private int thumbnailSize = 256;
     private IndexProgress progress = IndexProgress.NONE;
+    private boolean closeStore;
 
     private Builder() {}
 
@@ -495,9 +496,15 @@ public final class ImageIndexer implements AutoCloseable {
       return this;
     }
 
-    /** Index into another backend; the caller keeps ownership of it. */
+    /** Index into another backend; the caller keeps ownership of it unless {@link #closeStore} says otherwise. */
     public Builder store(ImageStore store) {
       this.store = store;
+      return this;
+    }
+
+    /** Whether closing the indexer closes the store given to {@link #store} (for a store opened only for it). */
+    public Builder closeStore(boolean close) {
+      this.closeStore = close;
       return this;
     }
 
@@ -570,7 +577,14 @@ public final class ImageIndexer implements AutoCloseable {
         throw new IllegalStateException("give exactly one of index(Path) and store(ImageStore)");
       }
       if (store != null) {
-        return new ImageIndexer(store, false, model, settings());
+        try {
+          return new ImageIndexer(store, closeStore, model, settings());
+        } catch (IOException | RuntimeException e) {
+          if (closeStore) {
+            store.close();
+          }
+          throw e;
+        }
       }
       LuceneImageStore lucene = LuceneImageStore.open(indexPath, hnsw);
       try {

@@ -1,6 +1,5 @@
 package org.clipsearch.searcher;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -9,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,10 +36,9 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
-import org.clipsearch.api.Classification;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
-import org.clipsearch.api.LabelScore;
+import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.ModelIdentity;
 import org.clipsearch.api.ModelMismatchException;
 import org.clipsearch.api.QueryTerm;
@@ -68,7 +65,7 @@ import org.clipsearch.indexer.lucene.LuceneImageStore;
  * }
  * }</pre>
  */
-public final class ImageSearcher implements AutoCloseable {
+public final class ImageSearcher implements ImageSearch {
   /** Candidates per hit asked of HNSW before exact re-ranking, at the least. */
   public static final int DEFAULT_CANDIDATES = SearchMath.DEFAULT_CANDIDATES;
   /** Standard deviations above the query's mean similarity to typical images that a hit must reach. */
@@ -132,12 +129,18 @@ public final class ImageSearcher implements AutoCloseable {
     }
   }
 
+  @Override
   public ClipModel model() {
     return model;
   }
 
   public Path path() {
     return path;
+  }
+
+  @Override
+  public String location() {
+    return path.toString();
   }
 
   /** Reopens the index if an indexer committed since; searches call this themselves. */
@@ -156,6 +159,7 @@ public final class ImageSearcher implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ search
 
+  @Override
   public SearchResult search(SearchRequest request) throws IOException {
     long start = System.nanoTime();
     IndexSearcher searcher = acquire();
@@ -380,12 +384,7 @@ public final class ImageSearcher implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ images
 
-  /** Images like the indexed image {@code idOrPath} (itself left out). */
-  public SearchResult similar(String idOrPath, int k, SearchFilters filters) throws IOException {
-    return search(new SearchRequest(List.of(new QueryTerm.IndexedImage(idOrPath, 1f)), k, 0, filters, 0, false, false));
-  }
-
-  /** The indexed image with this id or path, thumbnail and vector included. */
+  @Override
   public Optional<ImageRecord> image(String idOrPath) throws IOException {
     IndexSearcher searcher = acquire();
     try {
@@ -402,36 +401,23 @@ public final class ImageSearcher implements AutoCloseable {
     }
   }
 
+  @Override
   public IndexStats stats() throws IOException {
     return LuceneImageStore.readStats(path);
   }
 
   // ------------------------------------------------------------------------------------------------ zero-shot
 
+  @Override
   public ZeroShotClassifier classifier() {
     return classifier;
   }
 
-  /** Zero-shot classification of an image embedding: labels by probability, best first, at most {@code top}. */
-  public List<LabelScore> classify(float[] image, List<String> labels, List<String> templates, int top) {
-    return classifier.classify(image, labels, templates, top);
-  }
-
-  public Classification classify(String path, BufferedImage image, List<String> labels, List<String> templates,
-      int top) {
-    return new Classification(path, classify(model.encodeImage(image), labels, templates, top));
-  }
-
-  /**
-   * Label search: classifies every indexed image among {@code labels} and returns, for each label, the images whose
-   * best label it is, most similar first (at most {@code perLabel}); each hit's score is its cosine similarity to
-   * the label, and its {@link LabeledHit#label()} carries the label's probability too.
-   */
+  @Override
   public Map<String, List<LabeledHit>> labelSearch(List<String> labels, List<String> templates, int perLabel,
       SearchFilters filters) throws IOException {
-    float[][] labelVectors = classifier.labelVectors(labels, templates);
-    Map<String, List<LabeledHit>> byLabel = new LinkedHashMap<>();
-    labels.forEach(l -> byLabel.put(l, new ArrayList<>()));
+    LabelRanking<Integer> ranking =
+        new LabelRanking<>(labels, classifier.labelVectors(labels, templates), model.logitScale(), perLabel);
     IndexSearcher searcher = acquire();
     try {
       Query filter = filterQuery(filters);
@@ -443,9 +429,7 @@ public final class ImageSearcher implements AutoCloseable {
           bits.set(d.doc);
         }
       }
-      IndexReader reader = searcher.getIndexReader();
-      StoredFields stored = searcher.storedFields();
-      for (LeafReaderContext leaf : reader.leaves()) {
+      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
         if (values == null) {
           continue;
@@ -457,65 +441,29 @@ public final class ImageSearcher implements AutoCloseable {
           if ((live != null && !live.get(doc)) || (allowed != null && !allowed.get(global))) {
             continue;
           }
-          List<LabelScore> ranked = ZeroShot.rank(values.vectorValue(it.index()), labels, labelVectors,
-              model.logitScale(), 1);
-          LabelScore best = ranked.get(0);
-          byLabel.get(best.label()).add(new LabeledHit(global, best));
+          ranking.offer(global, values.vectorValue(it.index()));
         }
       }
-      Map<String, List<LabeledHit>> result = new LinkedHashMap<>();
-      for (var entry : byLabel.entrySet()) {
-        List<LabeledHit> hits = entry.getValue();
-        hits.sort(Comparator.comparing((LabeledHit h) -> -h.label.score()));
-        List<LabeledHit> top = new ArrayList<>();
-        for (LabeledHit h : hits.subList(0, Math.min(perLabel, hits.size()))) {
-          top.add(new LabeledHit(h.doc, h.label, toHit(stored.document(h.doc, HIT_FIELDS), h.label.score()),
-              hits.size()));
-        }
-        if (top.isEmpty()) {
-          result.put(entry.getKey(), List.of());
-        } else {
-          result.put(entry.getKey(), top);
-        }
-      }
-      return result;
+      StoredFields stored = searcher.storedFields();
+      return ranking.result((doc, score) -> toHit(stored.document(doc, HIT_FIELDS), score));
     } finally {
       searchers.release(searcher);
     }
   }
 
-  /** An image found by label search: its best label, and how many images in all have that label as best. */
-  public record LabeledHit(int doc, LabelScore label, SearchHit hit, int labelCount) {
-    LabeledHit(int doc, LabelScore label) {
-      this(doc, label, null, 0);
-    }
-  }
-
   // ------------------------------------------------------------------------------------------------ duplicates
 
-  /**
-   * Groups of near-duplicate images: first identical files (same content hash), then images whose embeddings have
-   * cosine similarity of at least {@code threshold} to another in the group.
-   */
+  @Override
   public List<List<SearchHit>> nearDuplicates(float threshold, int neighbours) throws IOException {
     IndexSearcher searcher = acquire();
     try {
       IndexReader reader = searcher.getIndexReader();
-      int max = reader.maxDoc();
-      int[] parent = new int[max];
-      for (int i = 0; i < max; i++) {
-        parent[i] = i;
-      }
       StoredFields stored = searcher.storedFields();
-      Map<String, Integer> firstByHash = new HashMap<>();
+      DuplicateGroups<Integer> groups = new DuplicateGroups<>();
       List<Integer> docs = new ArrayList<>();
       for (ScoreDoc d : searcher.search(new MatchAllDocsQuery(), Math.max(1, reader.numDocs())).scoreDocs) {
         docs.add(d.doc);
-        String sha = stored.document(d.doc, Set.of(IndexSchema.SHA256)).get(IndexSchema.SHA256);
-        Integer first = firstByHash.putIfAbsent(sha, d.doc);
-        if (first != null) {
-          union(parent, first, d.doc);
-        }
+        groups.add(d.doc, stored.document(d.doc, Set.of(IndexSchema.SHA256)).get(IndexSchema.SHA256));
       }
       for (int doc : docs) {
         float[] v = LuceneImageStore.vector(reader, doc);
@@ -527,20 +475,13 @@ public final class ImageSearcher implements AutoCloseable {
           if (n.doc != doc) {
             float[] w = LuceneImageStore.vector(reader, n.doc);
             if (w != null && Vectors.dot(v, w) >= threshold) {
-              union(parent, doc, n.doc);
+              groups.join(doc, n.doc);
             }
           }
         }
       }
-      Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
-      for (int doc : docs) {
-        groups.computeIfAbsent(find(parent, doc), x -> new ArrayList<>()).add(doc);
-      }
       List<List<SearchHit>> result = new ArrayList<>();
-      for (List<Integer> group : groups.values()) {
-        if (group.size() < 2) {
-          continue;
-        }
+      for (List<Integer> group : groups.groups()) {
         float[] first = LuceneImageStore.vector(reader, group.get(0));
         List<SearchHit> hits = new ArrayList<>();
         for (int doc : group) {
@@ -552,22 +493,6 @@ public final class ImageSearcher implements AutoCloseable {
       return result;
     } finally {
       searchers.release(searcher);
-    }
-  }
-
-  private static int find(int[] parent, int x) {
-    while (parent[x] != x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  }
-
-  private static void union(int[] parent, int a, int b) {
-    int ra = find(parent, a);
-    int rb = find(parent, b);
-    if (ra != rb) {
-      parent[Math.max(ra, rb)] = Math.min(ra, rb);
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.clipsearch.api.Classification;
 import org.clipsearch.api.LabelScore;
+import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.SearchFilters;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
@@ -229,17 +230,17 @@ class ZeroShotTest {
         "test set-up: the images spread over labels: " + best.values());
     float[][] vectors = searcher.classifier().labelVectors(LABELS, null);
 
-    Map<String, List<ImageSearcher.LabeledHit>> byLabel = searcher.labelSearch(LABELS, null, 1000, null);
+    Map<String, List<LabeledHit>> byLabel = searcher.labelSearch(LABELS, null, 1000, null);
     assertEquals(LABELS, new ArrayList<>(byLabel.keySet()), "every label, in the order given");
     Set<String> seen = new HashSet<>();
     for (var entry : byLabel.entrySet()) {
       String label = entry.getKey();
-      List<ImageSearcher.LabeledHit> hits = entry.getValue();
+      List<LabeledHit> hits = entry.getValue();
       long expectedCount = best.values().stream().filter(label::equals).count();
       assertEquals(expectedCount, hits.size(), "images whose best label is " + label);
       float[] labelVector = vectors[LABELS.indexOf(label)];
       for (int i = 0; i < hits.size(); i++) {
-        ImageSearcher.LabeledHit h = hits.get(i);
+        LabeledHit h = hits.get(i);
         assertTrue(seen.add(h.hit().path()), h.hit().path() + " under two labels");
         assertEquals(label, best.get(h.hit().path()), h.hit().path() + " is not at its best label");
         assertEquals(label, h.label().label());
@@ -259,10 +260,10 @@ class ZeroShotTest {
 
   @Test
   void labelSearchTruncatesPerLabelAndFilters() throws IOException {
-    Map<String, List<ImageSearcher.LabeledHit>> all = searcher.labelSearch(LABELS, null, 1000, null);
-    Map<String, List<ImageSearcher.LabeledHit>> top3 = searcher.labelSearch(LABELS, null, 3, null);
+    Map<String, List<LabeledHit>> all = searcher.labelSearch(LABELS, null, 1000, null);
+    Map<String, List<LabeledHit>> top3 = searcher.labelSearch(LABELS, null, 3, null);
     for (String label : LABELS) {
-      List<ImageSearcher.LabeledHit> full = all.get(label);
+      List<LabeledHit> full = all.get(label);
       assertEquals(full.subList(0, Math.min(3, full.size())).stream().map(h -> h.hit().path()).toList(),
           top3.get(label).stream().map(h -> h.hit().path()).toList(), label + ": the 3 most similar");
       top3.get(label).forEach(h -> assertEquals(full.size(), h.labelCount(), "the count is of all, not of the page"));
@@ -273,10 +274,10 @@ class ZeroShotTest {
     Set<String> familyImages = new HashSet<>(corpus.matching(i -> i.folder().startsWith("family")).stream()
         .map(Corpus.Image::key).toList());
     Map<String, String> best = argmaxLabels(LABELS, familyImages);
-    Map<String, List<ImageSearcher.LabeledHit>> filtered = searcher.labelSearch(LABELS, null, 1000, filter);
+    Map<String, List<LabeledHit>> filtered = searcher.labelSearch(LABELS, null, 1000, filter);
     Set<String> seen = new HashSet<>();
     for (var entry : filtered.entrySet()) {
-      for (ImageSearcher.LabeledHit h : entry.getValue()) {
+      for (LabeledHit h : entry.getValue()) {
         assertTrue(seen.add(h.hit().path()));
         assertEquals(best.get(h.hit().path()), entry.getKey(), h.hit().path());
       }

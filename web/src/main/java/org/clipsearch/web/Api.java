@@ -22,12 +22,13 @@ import java.util.Map;
 import java.util.Set;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabelScore;
+import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.searcher.QueryParser;
 
 /** The JSON API's handlers. Every input is validated before any work; expensive work runs on the {@link WorkPool}. */
@@ -49,12 +50,12 @@ final class Api {
   private static final String MULTIPART_CONFIG_ATTRIBUTE = "org.eclipse.jetty.multipartConfig";
 
   private final WebServerConfig config;
-  private final ImageSearcher searcher;
+  private final ImageSearch searcher;
   private final ClipModel model;
   private final WorkPool pool;
   private final byte[] token;
 
-  Api(WebServerConfig config, ImageSearcher searcher, WorkPool pool) {
+  Api(WebServerConfig config, ImageSearch searcher, WorkPool pool) {
     this.config = config;
     this.searcher = searcher;
     this.model = searcher.model();
@@ -325,7 +326,7 @@ final class Api {
     int k = Params.intField(body, "k", 6, 1, config.maxK());
     SearchFilters filters = Params.filters(body);
     long start = System.nanoTime();
-    Map<String, List<ImageSearcher.LabeledHit>> result =
+    Map<String, List<LabeledHit>> result =
         pool.run(() -> searcher.labelSearch(labels, templates, k, filters));
     ObjectNode node = Json.object();
     ArrayNode array = node.putArray("labels");
@@ -334,7 +335,7 @@ final class Api {
       entry.put("label", label);
       entry.put("count", hits.isEmpty() ? 0 : hits.get(0).labelCount());
       ArrayNode list = entry.putArray("hits");
-      for (ImageSearcher.LabeledHit h : hits) {
+      for (LabeledHit h : hits) {
         list.add(Json.hit(h.hit()).put("probability", h.label().probability()));
       }
     });

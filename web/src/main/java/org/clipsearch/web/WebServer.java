@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.Map;
+import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.searcher.ImageSearcher;
 import org.clipsearch.searcher.UnknownImageException;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
@@ -47,7 +48,7 @@ public final class WebServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
 
   private final WebServerConfig config;
-  private final ImageSearcher searcher;
+  private final ImageSearch searcher;
   private final boolean ownsSearcher;
   private final WorkPool pool;
   private final Javalin app;
@@ -55,7 +56,7 @@ public final class WebServer implements AutoCloseable {
   private boolean stopping;
   private boolean stopped;
 
-  private WebServer(WebServerConfig config, ImageSearcher searcher, boolean ownsSearcher) {
+  private WebServer(WebServerConfig config, ImageSearch searcher, boolean ownsSearcher) {
     this.config = config;
     this.searcher = searcher;
     this.ownsSearcher = ownsSearcher;
@@ -66,7 +67,7 @@ public final class WebServer implements AutoCloseable {
   /** Opens the index (unless a searcher is given) and starts listening. */
   public static WebServer start(WebServerConfig config) throws IOException {
     boolean owns = config.searcher() == null;
-    ImageSearcher searcher = owns ? ImageSearcher.open(config.index(), config.model()) : config.searcher();
+    ImageSearch searcher = owns ? ImageSearcher.open(config.index(), config.model()) : config.searcher();
     WebServer server = null;
     try {
       server = new WebServer(config, searcher, owns);
@@ -88,7 +89,7 @@ public final class WebServer implements AutoCloseable {
     return config;
   }
 
-  public ImageSearcher searcher() {
+  public ImageSearch searcher() {
     return searcher;
   }
 

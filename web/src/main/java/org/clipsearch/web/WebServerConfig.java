@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import org.clipsearch.encoders.ClipModel;
-import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.searcher.ImageSearch;
 
 /**
  * How a {@link WebServer} is set up. Every limit has a safe default; {@link #builder()} is the way to make one.
@@ -33,7 +33,7 @@ import org.clipsearch.searcher.ImageSearcher;
 public record WebServerConfig(
     Path index,
     ClipModel model,
-    ImageSearcher searcher,
+    ImageSearch searcher,
     String host,
     int port,
     String authToken,
@@ -109,7 +109,7 @@ public record WebServerConfig(
   /** Never shows the token. */
   @Override
   public String toString() {
-    return "WebServerConfig[host=" + host + ", port=" + port + ", index=" + (searcher != null ? searcher.path() : index)
+    return "WebServerConfig[host=" + host + ", port=" + port + ", index=" + (searcher != null ? searcher.location() : index)
         + ", auth=" + (authToken != null ? "token" : "none") + ", maxUploadBytes=" + maxUploadBytes + ", maxK=" + maxK
         + ", requestTimeout=" + requestTimeout + ", workerThreads=" + workerThreads + ", queueCapacity="
         + queueCapacity + ", httpThreads=" + httpThreads + ", maxConcurrentRequests=" + maxConcurrentRequests
@@ -129,7 +129,7 @@ public record WebServerConfig(
   public static final class Builder {
     private Path index;
     private ClipModel model;
-    private ImageSearcher searcher;
+    private ImageSearch searcher;
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private String authToken;
@@ -159,7 +159,7 @@ public record WebServerConfig(
       return this;
     }
 
-    public Builder searcher(ImageSearcher searcher) {
+    public Builder searcher(ImageSearch searcher) {
       this.searcher = searcher;
       return this;
     }
