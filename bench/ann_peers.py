@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """hnswlib and FAISS on the vectors VectorSearchBenchmark wrote, for docs/benchmarks.md.
 
-Usage: /usr/bin/python3 bench/ann_peers.py DIR   (DIR holds base.fvecs, query.fvecs, groundtruth.ivecs)
+Usage: /usr/bin/python3 bench/ann_peers.py DIR [ENGINES]
+  DIR holds base.fvecs, query.fvecs, groundtruth.ivecs; ENGINES is a comma-separated subset of hnswlib,faiss
+  (default both; FAISS's HNSW build is slow on two cores, so the 1M runs leave it out).
 Needs Debian's python3-hnswlib and python3-faiss. Prints one JSON line per engine and setting, like the Java side:
 recall@10 against the same exact neighbours, and single-query latency (one thread) as queries/s, p50 and p99.
 HNSW parameters match Lucene's defaults in clipsearch: M=16, construction beam 100, inner product.
@@ -46,7 +48,15 @@ def main():
     truth = read_vecs(f"{folder}/groundtruth.ivecs", np.int32)
     n, dim = base.shape
     candidates = [10, 20, 40, 80, 160, 320]
+    engines = sys.argv[2].split(",") if len(sys.argv) > 2 else ["hnswlib", "faiss"]
+    if "hnswlib" in engines:
+        run_hnswlib(base, queries, truth, candidates)
+    if "faiss" in engines:
+        run_faiss(base, queries, truth, candidates)
 
+
+def run_hnswlib(base, queries, truth, candidates):
+    n, dim = base.shape
     import hnswlib
     index = hnswlib.Index(space="ip", dim=dim)
     start = time.perf_counter()
@@ -60,6 +70,9 @@ def main():
         measure("hnswlib", lambda q: index.knn_query(q, k=K)[0][0], queries, truth,
                 {"n": n, "dim": dim, "candidates": ef, "build_s": round(build, 1)})
 
+
+def run_faiss(base, queries, truth, candidates):
+    n, dim = base.shape
     import faiss
     faiss.omp_set_num_threads(2)
     hnsw = faiss.IndexHNSWFlat(dim, 16, faiss.METRIC_INNER_PRODUCT)
