@@ -116,6 +116,23 @@ class ApiTest {
   }
 
   @Test
+  void textSearchReportsEncoderAndSearchTimeApartWithoutChangingResults() throws Exception {
+    Http.Reply reply = http.get("/api/search?q=" + enc("a red car -night") + "&k=10");
+    assertEquals(200, reply.status(), reply.text());
+    String timing = reply.header("server-timing");
+    assertNotNull(timing, "Server-Timing header");
+    assertTrue(timing.matches("queue;dur=[0-9.]+, encode;dur=[0-9.]+, search;dur=[0-9.]+"), timing);
+    List<String> direct = new ArrayList<>();
+    server.searcher().search(new org.clipsearch.api.SearchRequest(
+            org.clipsearch.searcher.QueryParser.parse("a red car -night"), 10, 0, null, 0, false, false))
+        .hits().forEach(h -> direct.add(h.id()));
+    assertEquals(direct, ids(reply.json()), "the same hits as the searcher embedding the text itself");
+
+    String keywords = http.get("/api/search?q=sea&k=5&keywords=true").header("server-timing");
+    assertTrue(keywords.matches("queue;dur=[0-9.]+, search;dur=[0-9.]+"), keywords);
+  }
+
+  @Test
   void filtersRestrictResults() {
     Path beach = index.photos.resolve("beach").toAbsolutePath().normalize();
     JsonNode byFolder = http.get("/api/search?q=sea&k=50&folder=" + enc(beach.toString())).json();
