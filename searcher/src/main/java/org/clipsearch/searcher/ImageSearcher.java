@@ -507,8 +507,9 @@ public final class ImageSearcher implements AutoCloseable {
    * through an index writer, keyed by path, with every other field unchanged, and committed once at the end: until
    * then (and after a crash) the index is as it was. Needs the index's write lock, so not while an indexer runs.
    *
-   * <p>Tags describe the content they were computed from: re-indexing a file whose content changed drops its tags
-   * (until the next tagging run); a file rewritten with the same bytes keeps them; new images have none.
+   * <p>Tags describe the embedding they were computed from: re-indexing a file whose content changed (or with another
+   * model) drops its tags until the next tagging run; a file rewritten with the same bytes keeps them; new images have
+   * none.
    */
   public TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
       throws IOException {

@@ -490,7 +490,21 @@ class LabelTagTest {
       assertEquals(IMAGES + 1, again.classified());
       assertEquals(2, again.rewritten(), "only the changed and the new image");
       assertEquals(IMAGES + 1, searcher.stats().tagged());
+
+      // Re-embedded with the same model: the same vectors, so the tags stay.
+      try (ImageIndexer indexer = ImageIndexer.builder().index(fx.index).model(model).reindex(true).build()) {
+        assertEquals(IMAGES + 1, indexer.index(List.of(fx.photos)).updated());
+      }
+      assertEquals(IMAGES + 1, LuceneImageStore.readStats(fx.index).tagged());
     }
+    // Re-indexed with another model: every file's content is the same, but no tag of the old model's is kept.
+    try (ClipModel other = ClipModel.load(TestFiles.TINY_ONNX);
+        ImageIndexer indexer = ImageIndexer.builder().index(fx.index).model(other).reindex(true).build()) {
+      IndexReport report = indexer.index(List.of(fx.photos));
+      assertEquals(IMAGES + 1, report.added() + report.updated(), report.toString());
+    }
+    assertEquals(0, LuceneImageStore.readStats(fx.index).tagged());
+    assertEquals(Map.of(), LuceneImageStore.readStats(fx.index).labels());
   }
 
   @Test

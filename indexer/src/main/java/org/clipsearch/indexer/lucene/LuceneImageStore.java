@@ -80,6 +80,8 @@ public final class LuceneImageStore implements ImageStore {
   private final SearcherManager searchers;
   private final HnswSettings hnsw;
   private ModelIdentity model;
+  /** Set by {@link #deleteAll} until the next commit: no tags are carried over from the documents before it. */
+  private boolean deletedAll;
 
   private LuceneImageStore(Path path, Directory directory, IndexWriter writer, HnswSettings hnsw) throws IOException {
     this.path = path;
@@ -184,8 +186,11 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   @Override
-  public void deleteAll() throws IOException {
+  public synchronized void deleteAll() throws IOException {
     writer.deleteAll();
+    // The searcher still shows the old documents until the commit: their tags must not come back (--reindex,
+    // possibly with another model).
+    deletedAll = true;
   }
 
   @Override
@@ -240,16 +245,23 @@ public final class LuceneImageStore implements ImageStore {
 
   /**
    * Adds or replaces each image's document. Label tags ({@link IndexSchema#LABEL}) follow the content: an image
-   * whose file is rewritten with the same bytes (same SHA-256, so the same embedding) keeps the tags it had; one whose
-   * content changed loses them, since they were computed from the old embedding, until the next tagging run.
+   * whose file is rewritten with the same bytes (same SHA-256) and the same embedding (up to float rounding) keeps the
+   * tags it had; one whose content or embedding changed loses them, since they were computed from the old embedding,
+   * until the next tagging run. After {@link #deleteAll} (a re-index with another model) no tags are kept.
    */
   @Override
   public void upsert(Collection<ImageRecord> images) throws IOException {
+    boolean carryLabels;
+    synchronized (this) {
+      carryLabels = !deletedAll;
+    }
     IndexSearcher searcher = searchers.acquire();
     try {
       for (ImageRecord image : images) {
         Document doc = IndexSchema.toDocument(image);
-        IndexSchema.addLabels(doc, labelsIfSameContent(searcher, image));
+        if (carryLabels) {
+          IndexSchema.addLabels(doc, labelsIfSameContent(searcher, image));
+        }
         writer.updateDocument(new Term(IndexSchema.PATH, image.path()), doc);
       }
     } finally {
@@ -260,14 +272,37 @@ public final class LuceneImageStore implements ImageStore {
   private static final java.util.Set<String> LABEL_FIELDS =
       java.util.Set.of(IndexSchema.SHA256, IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
 
-  /** The committed tags of the image at this path if its content is unchanged, else none. */
+  /** The committed tags of the image at this path if its content and its embedding are unchanged, else none. */
   private static List<LabelScore> labelsIfSameContent(IndexSearcher searcher, ImageRecord image) throws IOException {
     TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.PATH, image.path())), 1);
     if (top.scoreDocs.length == 0) {
       return List.of();
     }
-    Document stored = searcher.storedFields().document(top.scoreDocs[0].doc, LABEL_FIELDS);
-    return image.sha256().equals(stored.get(IndexSchema.SHA256)) ? IndexSchema.labelsOf(stored) : List.of();
+    int doc = top.scoreDocs[0].doc;
+    Document stored = searcher.storedFields().document(doc, LABEL_FIELDS);
+    if (!image.sha256().equals(stored.get(IndexSchema.SHA256)) || stored.get(IndexSchema.LABEL) == null) {
+      return List.of();
+    }
+    // The same bytes, but perhaps embedded anew (--reindex): the tags stay only if the embedding is the same.
+    return sameEmbedding(image.vector(), vector(searcher.getIndexReader(), doc))
+        ? IndexSchema.labelsOf(stored) : List.of();
+  }
+
+  /**
+   * Whether two embeddings are the same up to float rounding: re-embedding the same file in another batch differs
+   * by up to about 1e-7 (measured), while any real change of the picture or the preprocessing moves it far more. At
+   * this distance (1e-5) a cosine moves by at most 1e-5, a logit (scale 100) by 1e-3.
+   */
+  static boolean sameEmbedding(float[] a, float[] b) {
+    if (a == null || b == null || a.length != b.length) {
+      return false;
+    }
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - b[i];
+      sum += d * d;
+    }
+    return sum <= 1e-10;
   }
 
   /**
@@ -424,6 +459,7 @@ public final class LuceneImageStore implements ImageStore {
     writer.setLiveCommitData(data.entrySet());
     writer.commit();
     searchers.maybeRefreshBlocking();
+    deletedAll = false;
   }
 
   @Override
