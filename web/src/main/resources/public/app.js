@@ -150,7 +150,8 @@ function readState() {
     from: p.get("from") || "",
     to: p.get("to") || "",
     format: p.get("format") || "",
-    cutoff: p.get("cutoff") === "1",
+    // The relevance cutoff is on unless the URL turns it off (cutoff=0); the raw API's default stays off.
+    cutoff: p.get("cutoff") !== "0",
     image: p.get("image") || "",
     cid: p.get("cid") || "",
   };
@@ -162,7 +163,7 @@ function stateUrl(s) {
   if (s.q) p.set("q", s.q);
   if (s.similar) p.set("similar", s.similar);
   for (const key of FILTER_KEYS) if (s[key]) p.set(key, s[key]);
-  if (s.cutoff) p.set("cutoff", "1");
+  if (!s.cutoff) p.set("cutoff", "0");
   if (s.cid) p.set("cid", s.cid);
   if (s.image) p.set("image", s.image);
   const query = p.toString();
@@ -211,7 +212,8 @@ function render() {
     $("f-to").value = state.to;
     $("f-format").value = state.format;
     $("f-cutoff").checked = state.cutoff;
-    const active = FILTER_KEYS.filter((k) => state[k]).length + (state.cutoff ? 1 : 0);
+    // The badge counts the filters that restrict the results; the cutoff, on by default, is not one of them.
+    const active = FILTER_KEYS.filter((k) => state[k]).length;
     $("filter-count").hidden = active === 0;
     $("filter-count").textContent = String(active);
     if (active) $("filters").open = true;
@@ -262,6 +264,7 @@ function startSearch() {
   search.generation += 1;
   $("search-error").hidden = true;
   $("load-more").hidden = true;
+  $("show-all").hidden = true;
   $("empty-hint").hidden = hasQuery();
   $("search-summary").textContent = "";
   if (hasQuery()) loadPage();
@@ -296,6 +299,8 @@ async function loadPage() {
     search.shown += result.hits.length;
     search.hasMore = result.has_more;
     $("load-more").hidden = !search.hasMore;
+    // At the end of what the cutoff let through, a way to the rest (the cutoff is on by default).
+    $("show-all").hidden = !state.cutoff || search.hasMore;
     $("search-summary").textContent = summaryText(result);
   } catch (error) {
     if (generation !== search.generation) return;
@@ -320,7 +325,7 @@ function summaryText(result) {
   const what = example ? "like your example image" + (state.q ? ` and “${state.q}”` : "")
     : state.similar ? "similar to the chosen image" : `for “${state.q}”`;
   if (search.shown === 0) {
-    return state.cutoff ? `No clear matches ${what}. Try without the relevance cutoff.` : `No images ${what}.`;
+    return state.cutoff ? `No clear matches ${what}.` : `No images ${what}.`;
   }
   return `${search.shown} image${search.shown === 1 ? "" : "s"} ${what}${search.hasMore ? " — scroll for more" : ""}`
     + ` (${result.took_ms} ms)`;
@@ -361,6 +366,7 @@ if ("IntersectionObserver" in window) {
   }, { rootMargin: `${SCROLL_MARGIN}px` }).observe($("sentinel"));
 }
 $("load-more").addEventListener("click", () => loadPage());
+$("show-all").addEventListener("click", () => navigate({ cutoff: false }));
 
 $("search-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -385,7 +391,7 @@ $("filter-form").addEventListener("submit", (event) => {
 });
 $("f-cutoff").addEventListener("change", () => navigate({ cutoff: $("f-cutoff").checked }));
 $("filters-clear").addEventListener("click", () =>
-  navigate({ folder: "", from: "", to: "", format: "", cutoff: false }));
+  navigate({ folder: "", from: "", to: "", format: "", cutoff: true }));
 
 // ------------------------------------------------------------------------------------------------ query by example
 

@@ -32,6 +32,15 @@ public final class ImageFields {
   public static final String ORIENTATION = "orientation";
   public static final String THUMBNAIL = "thumbnail";
   public static final String VECTOR = "vector";
+  /**
+   * Label tags written by {@code clipsearch labels --tag}: the image's most probable labels, best first, each an exact
+   * term (filters) and a doc value (counts). The embedded index only, for now: the SolrCloud configset has no tags.
+   */
+  public static final String LABEL = "label";
+  /** Each tag's probability (softmax over the labels of the tagging run), in {@link #LABEL}'s stored order. */
+  public static final String LABEL_PROBABILITY = "label_probability";
+  /** Each tag's cosine similarity to the image, in {@link #LABEL}'s stored order. */
+  public static final String LABEL_SCORE = "label_score";
 
   private ImageFields() {}
 }

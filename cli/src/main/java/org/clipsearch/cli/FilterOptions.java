@@ -9,7 +9,7 @@ import java.util.List;
 import org.clipsearch.api.SearchFilters;
 import picocli.CommandLine.Option;
 
-/** Filters applied inside the vector search, shared by search, similar and labels. */
+/** Filters applied inside the vector search, shared by search, similar and labels (and what labels --tag tags). */
 final class FilterOptions {
   @Option(names = "--folder", paramLabel = "DIR", description = "Only images under this folder.")
   String folder;
@@ -35,9 +35,12 @@ final class FilterOptions {
   @Option(names = "--camera", paramLabel = "TEXT", description = "Camera make or model words.")
   String camera;
 
+  @Option(names = "--label", paramLabel = "NAME", description = "Only images tagged with this label (see 'labels --tag').")
+  String label;
+
   SearchFilters filters() {
     return new SearchFilters(folder, names, parseDate(from, "--from"), parseDate(to, "--to"), formats, minWidth,
-        minHeight, camera);
+        minHeight, camera, label);
   }
 
   static Instant parseDate(String value, String option) {

@@ -48,6 +48,9 @@ final class StatsCommand implements Callable<Integer> {
       node.put("size_bytes", stats.sizeBytes());
       node.put("vector_format", stats.vectorFormat());
       node.put("last_commit", stats.lastCommit() == null ? null : stats.lastCommit().toString());
+      node.put("tagged", stats.tagged());
+      ObjectNode labels = node.putObject("labels");
+      stats.labels().forEach(labels::put);
       System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(node));
     } else {
       System.out.printf("index:         %s%n", where);
@@ -56,6 +59,11 @@ final class StatsCommand implements Callable<Integer> {
       System.out.printf("size on disk:  %.1f MB%n", stats.sizeBytes() / 1e6);
       System.out.printf("vector format: %s%n", stats.vectorFormat());
       System.out.printf("last commit:   %s%n", stats.lastCommit() == null ? "(never)" : stats.lastCommit());
+      if (stats.tagged() > 0) {
+        System.out.printf("tagged:        %d of %d images (labels --tag)%n", stats.tagged(), stats.images());
+        int width = stats.labels().keySet().stream().mapToInt(String::length).max().orElse(0);
+        stats.labels().forEach((label, n) -> System.out.printf("  %-" + width + "s  %d%n", label, n));
+      }
     }
     return 0;
   }

@@ -191,7 +191,10 @@ class SolrBackendTest {
       String id = page.path("hits").get(0).path("id").asText();
       HttpResponse<String> similar = get(http, base + "/api/similar/" + id + "?k=3");
       assertEquals(200, similar.statusCode(), similar.body());
-      assertFalse(paths(JSON.readTree(similar.body())).contains(page.path("hits").get(0).path("path").asText()),
+      List<String> similarPaths = new ArrayList<>();
+      JSON.readTree(similar.body()).path("hits").forEach(h -> similarPaths.add(h.path("path").asText()));
+      assertEquals(3, similarPaths.size(), similar.body());
+      assertFalse(similarPaths.contains(page.path("hits").get(0).path("path").asText()),
           "the example itself is left out");
       HttpResponse<byte[]> thumbnail = http.send(HttpRequest.newBuilder(URI.create(
           base + "/api/images/" + id + "/thumbnail")).build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -241,10 +244,14 @@ class SolrBackendTest {
     return all.toArray(String[]::new);
   }
 
-  /** Hit paths of a search (hits) or of label search (each label's hits in turn). */
+  /**
+   * Hit paths of a search (hits) or of label search (each label's hits in turn). The copy of rgb.jpg is named as its
+   * original: the two tie, and the backends break ties differently (the embedded index by insertion order, Solr by
+   * path), so either may come first.
+   */
   private static List<String> paths(JsonNode node) {
     List<String> paths = new ArrayList<>();
-    hits(node).forEach(h -> paths.add(h.path("path").asText()));
+    hits(node).forEach(h -> paths.add(h.path("path").asText().replace("rgb-copy.jpg", "rgb.jpg")));
     return paths;
   }
 

@@ -285,6 +285,11 @@ public final class SolrImageSearch implements ImageSearch {
   /** The filters as Solr filter queries ({@code fq}), term for term those of the embedded searcher. */
   static List<String> filterQueries(SearchFilters f) {
     List<String> fq = new ArrayList<>();
+    if (f != null && f.label() != null) {
+      // Refused rather than ignored: a search that silently dropped a filter would return wrong images.
+      throw new IllegalArgumentException("label filters need the embedded index: the SolrCloud backend has no label"
+          + " tags ('clipsearch labels --tag' writes them into an embedded index)");
+    }
     if (f == null || f.isEmpty()) {
       return fq;
     }

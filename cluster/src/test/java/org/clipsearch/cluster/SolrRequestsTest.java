@@ -34,6 +34,13 @@ class SolrRequestsTest {
   }
 
   @Test
+  void aLabelFilterIsRefusedNotIgnored() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SolrImageSearch.filterQueries(SearchFilters.NONE.withLabel("beach")));
+    assertTrue(e.getMessage().contains("embedded index"), e.getMessage());
+  }
+
+  @Test
   void theQueryVectorIsSentExactly() {
     float[] v = {0.1f, -1e-7f, 0.33333334f, 1f};
     String text = SolrImageSearch.vectorText(v);

@@ -15,6 +15,8 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.api.TagReport;
+import org.clipsearch.api.TagSettings;
 import org.clipsearch.encoders.ClipModel;
 
 /**
@@ -74,6 +76,27 @@ public interface ImageSearch extends AutoCloseable {
    * {@code neighbours} nearest.
    */
   List<List<SearchHit>> nearDuplicates(float threshold, int neighbours) throws IOException;
+
+  /**
+   * Writes each indexed image's most probable labels (among those that match {@code filters}) into the collection,
+   * for label filters ({@link SearchFilters#label()}) and {@link #labelCounts}; replaces the tags of every image it
+   * classifies. The embedded index supports it; a backend that does not says so with an
+   * {@link UnsupportedOperationException}.
+   */
+  default TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
+      throws IOException {
+    throw new UnsupportedOperationException(location() + " does not hold label tags (the embedded index does)");
+  }
+
+  /** Per label, how many images that match {@code filters} carry its tag, most frequent first. */
+  default Map<String, Long> labelCounts(SearchFilters filters) throws IOException {
+    throw new UnsupportedOperationException(location() + " does not hold label tags (the embedded index does)");
+  }
+
+  /** The label tags of an indexed image, best first (empty when it has none). */
+  default List<LabelScore> tags(String idOrPath) throws IOException {
+    return List.of();
+  }
 
   @Override
   void close() throws IOException;

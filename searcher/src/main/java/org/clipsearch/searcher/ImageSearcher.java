@@ -38,6 +38,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.LabelScore;
 import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.ModelIdentity;
 import org.clipsearch.api.ModelMismatchException;
@@ -46,6 +47,8 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.api.TagReport;
+import org.clipsearch.api.TagSettings;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Vectors;
 import org.clipsearch.indexer.ImageIndexer;
@@ -359,6 +362,9 @@ public final class ImageSearcher implements ImageSearch {
         b.add(new TermQuery(new Term(IndexSchema.CAMERA, token)), BooleanClause.Occur.FILTER);
       }
     }
+    if (f.label() != null) {
+      b.add(new TermQuery(new Term(IndexSchema.LABEL, f.label())), BooleanClause.Occur.FILTER);
+    }
     BooleanQuery q = b.build();
     return q.clauses().isEmpty() ? null : q;
   }
@@ -446,6 +452,56 @@ public final class ImageSearcher implements ImageSearch {
       }
       StoredFields stored = searcher.storedFields();
       return ranking.result((doc, score) -> toHit(stored.document(doc, HIT_FIELDS), score));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ label tags
+
+  /**
+   * Tags the index: classifies every indexed image that matches {@code filters} among {@code labels} (as
+   * {@link #labelSearch} does) and writes its most probable labels, with their probabilities and cosines, into the
+   * index ({@code label} field), so that searches filter by label ({@link SearchFilters#label()}) and
+   * {@link #labelCounts} and {@link #stats} count them. The tags of every classified image are replaced (tags of an
+   * earlier run with other labels included); images outside the filters keep theirs. Documents are rewritten
+   * through an index writer, keyed by path, with every other field unchanged, and committed once at the end: until
+   * then (and after a crash) the index is as it was. Needs the index's write lock, so not while an indexer runs.
+   *
+   * <p>Tags describe the embedding they were computed from: re-indexing a file whose content changed (or with another
+   * model) drops its tags until the next tagging run; a file rewritten with the same bytes keeps them; new images have
+   * none.
+   */
+  @Override
+  public TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
+      throws IOException {
+    TagReport report = LabelTagger.tag(path, classifier, labels, templates,
+        settings == null ? TagSettings.DEFAULT : settings, filters);
+    refresh();
+    return report;
+  }
+
+  /**
+   * Per label, the number of indexed images that match {@code filters} (all when null) and carry that tag, most
+   * frequent first (ties by label). An image tagged with three labels counts under each.
+   */
+  @Override
+  public Map<String, Long> labelCounts(SearchFilters filters) throws IOException {
+    IndexSearcher searcher = acquire();
+    try {
+      return LuceneImageStore.labelCounts(searcher, filterQuery(filters)).labels();
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /** The label tags of an indexed image, best first (empty when it has none). */
+  @Override
+  public List<LabelScore> tags(String idOrPath) throws IOException {
+    IndexSearcher searcher = acquire();
+    try {
+      Set<String> fields = Set.of(IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
+      return IndexSchema.labelsOf(searcher.storedFields().document(docOf(searcher, idOrPath), fields));
     } finally {
       searchers.release(searcher);
     }

@@ -35,16 +35,16 @@ import org.clipsearch.searcher.SearchMath;
 /** The JSON API's handlers. Every input is validated before any work; expensive work runs on the {@link WorkPool}. */
 final class Api {
   static final Set<String> SEARCH_GET =
-      Set.of("q", "k", "offset", "folder", "from", "to", "format", "cutoff", "keywords");
+      Set.of("q", "k", "offset", "folder", "from", "to", "format", "label", "cutoff", "keywords");
   static final Set<String> SEARCH_MULTIPART = Params.union(SEARCH_GET, Set.of("image", "weight"));
   static final Set<String> SEARCH_JSON = Set.of("terms", "q", "k", "offset", "filters", "folder", "from", "to",
-      "format", "cutoff", "keywords");
+      "format", "label", "cutoff", "keywords");
   static final Set<String> TERM_JSON = Set.of("text", "image_id", "weight");
-  static final Set<String> SIMILAR = Set.of("k", "offset", "folder", "from", "to", "format", "cutoff");
+  static final Set<String> SIMILAR = Set.of("k", "offset", "folder", "from", "to", "format", "label", "cutoff");
   static final Set<String> CLASSIFY_MULTIPART = Set.of("image", "labels", "top");
   static final Set<String> CLASSIFY_JSON = Set.of("image_id", "labels", "templates", "top");
   static final Set<String> LABELS_JSON = Set.of("labels", "templates", "k", "filters", "folder", "from", "to",
-      "format");
+      "format", "label");
   static final long MAX_JSON_BYTES = 1024 * 1024;
   private static final long MULTIPART_OVERHEAD = 256 * 1024;
   private static final int MAX_FIELD_BYTES = 64 * 1024;

@@ -176,6 +176,9 @@ final class Json {
     node.put("size_bytes", stats.sizeBytes());
     node.put("vector_format", stats.vectorFormat());
     node.put("last_commit", stats.lastCommit() == null ? null : stats.lastCommit().toString());
+    node.put("tagged", stats.tagged());
+    ObjectNode labels = node.putObject("labels");
+    stats.labels().forEach(labels::put);
     return node;
   }
 }

@@ -24,7 +24,7 @@ import org.clipsearch.api.SearchFilters;
 final class Params {
   /** Image ids are the first 8 bytes of the SHA-256 of the path, in hex; nothing else names an image. */
   static final Pattern ID = Pattern.compile("[0-9a-f]{16}");
-  static final Set<String> FILTERS = Set.of("folder", "from", "to", "format");
+  static final Set<String> FILTERS = Set.of("folder", "from", "to", "format", "label");
   static final Set<String> FORMATS = Set.of("jpeg", "jpg", "png", "gif", "webp", "bmp", "tiff", "tif");
   static final int MAX_LABELS = 100;
   static final int MAX_LABEL_LENGTH = 200;
@@ -126,7 +126,7 @@ final class Params {
   }
 
   SearchFilters filters() {
-    return filters(string("folder"), string("from"), string("to"), string("format"));
+    return filters(string("folder"), string("from"), string("to"), string("format"), string("label"));
   }
 
   /** Filters from a JSON request: the same fields, at the top level or in a "filters" object. */
@@ -147,10 +147,11 @@ final class Params {
     } else if (formats != null && !formats.isNull()) {
       format = textOf(formats, "format");
     }
-    return filters(optionalText(f, "folder"), optionalText(f, "from"), optionalText(f, "to"), format);
+    return filters(optionalText(f, "folder"), optionalText(f, "from"), optionalText(f, "to"), format,
+        optionalText(f, "label"));
   }
 
-  static SearchFilters filters(String folder, String from, String to, String format) {
+  static SearchFilters filters(String folder, String from, String to, String format, String label) {
     String normalizedFolder = folder == null ? null : folder(folder);
     Instant fromInstant = date("from", from, false);
     Instant toInstant = date("to", to, true);
@@ -170,7 +171,20 @@ final class Params {
         formats.add(x);
       }
     }
-    return new SearchFilters(normalizedFolder, List.of(), fromInstant, toInstant, formats, null, null, null);
+    return new SearchFilters(normalizedFolder, List.of(), fromInstant, toInstant, formats, null, null, null,
+        label == null ? null : label(label));
+  }
+
+  /** A label tag to filter by: as a tagging run writes them, one line of at most {@link #MAX_LABEL_LENGTH}. */
+  static String label(String label) {
+    String l = label.strip();
+    if (l.length() > MAX_LABEL_LENGTH) {
+      throw ApiError.badRequest("label is longer than " + MAX_LABEL_LENGTH + " characters");
+    }
+    if (l.codePoints().anyMatch(Character::isISOControl)) {
+      throw ApiError.badRequest("label must not contain control characters");
+    }
+    return l.isEmpty() ? null : l;
   }
 
   /** An absolute folder, as indexed paths are; relative paths and '..' are refused, not resolved. */

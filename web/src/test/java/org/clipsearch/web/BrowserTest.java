@@ -32,8 +32,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The page in a real browser (headless Chromium) over a real index: search and thumbnails, infinite scroll, details
- * with similar images, the back button, filters in the URL, query by an uploaded example, classification bars, label
- * search, the access-token prompt, a phone-sized layout, and no errors in the console (CSP violations included).
+ * with similar images, the back button, filters in the URL, the relevance cutoff on by default (off with cutoff=0),
+ * query by an uploaded example, classification bars, label search, the access-token prompt, a phone-sized layout,
+ * and no errors in the console (CSP violations included).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -122,7 +123,7 @@ class BrowserTest {
   @Test
   @Order(1)
   void typedQueryShowsThumbnailsAndScrollingLoadsMore() {
-    driver.get(base);
+    driver.get(base + "?cutoff=0"); // every image, so that scrolling has pages to load
     waitFor(d -> d.findElement(By.id("index-status")).getText().contains("40 images"));
     search("a beach at sunset");
     waitForLoadedResults(24);
@@ -145,7 +146,7 @@ class BrowserTest {
   @Test
   @Order(2)
   void clickingAResultShowsItsDetailsAndSimilarImagesAndBackWorks() {
-    driver.get(base + "?q=forest");
+    driver.get(base + "?q=forest&cutoff=0");
     waitForLoadedResults(24);
     WebElement first = results().get(0);
     String name = first.findElement(By.tagName("img")).getAttribute("alt");
@@ -181,7 +182,7 @@ class BrowserTest {
   @Test
   @Order(3)
   void filtersLiveInTheUrlAndTheBackButtonUndoesThem() {
-    driver.get(base + "?q=city");
+    driver.get(base + "?q=city&cutoff=0");
     waitForLoadedResults(24);
     WebElement summary = driver.findElement(By.cssSelector("#filters summary"));
     summary.click();
@@ -192,10 +193,10 @@ class BrowserTest {
     for (WebElement hit : results()) {
       assertTrue(hit.findElement(By.tagName("img")).getAttribute("alt").endsWith(".png"));
     }
-    driver.findElement(By.id("f-cutoff")).click();
-    waitFor(d -> "1".equals(param("cutoff")));
+    driver.findElement(By.id("f-cutoff")).click(); // on again: the default, so the URL drops it
+    waitFor(d -> param("cutoff") == null);
     driver.navigate().back();
-    waitFor(d -> param("cutoff") == null && "png".equals(param("format")));
+    waitFor(d -> "0".equals(param("cutoff")) && "png".equals(param("format")));
     driver.navigate().back();
     waitFor(d -> param("format") == null);
     waitForLoadedResults(24);
@@ -204,8 +205,59 @@ class BrowserTest {
 
   @Test
   @Order(4)
+  void theRelevanceCutoffIsOnByDefaultInThePageAndOffInTheRawApi() {
+    Http http = new Http(server.uri());
+    assertEquals(TestIndex.IMAGES, http.get("/api/search?k=200&q=sea").json().get("hits").size(),
+        "the raw API applies no cutoff unless asked");
+    assertEquals(0, http.get("/api/search?k=200&cutoff=true&q=sea").json().get("hits").size(),
+        "test set-up: no image stands out for 'sea'");
+    int clear = http.get("/api/search?k=200&cutoff=true&q=city").json().get("hits").size();
+    assertTrue(clear > 0 && clear < TestIndex.IMAGES, "test set-up: some images, not all, stand out for 'city'");
+
+    // The page applies it without being asked, and says so when nothing stands out.
+    driver.get(base + "?q=sea");
+    WebElement summary = driver.findElement(By.id("search-summary"));
+    waitFor(d -> summary.getText().startsWith("No clear matches"));
+    assertTrue(driver.findElement(By.id("f-cutoff")).isSelected(), "on by default");
+    assertEquals(null, param("cutoff"), "the default is not written into the URL");
+    assertTrue(results().isEmpty());
+    assertTrue(driver.findElement(By.id("filter-count")).getAttribute("hidden") != null,
+        "the cutoff is not counted as a filter");
+
+    // One click shows every image; the URL keeps it (cutoff=0), and back turns the cutoff on again.
+    WebElement showAll = driver.findElement(By.id("show-all"));
+    assertTrue(showAll.isDisplayed());
+    showAll.click();
+    waitFor(d -> "0".equals(param("cutoff")));
+    waitForLoadedResults(24);
+    assertFalse(driver.findElement(By.id("f-cutoff")).isSelected());
+    assertFalse(showAll.isDisplayed());
+    ((JavascriptExecutor) driver).executeScript("window.scrollTo(0, document.body.scrollHeight)");
+    waitForLoadedResults(TestIndex.IMAGES);
+    driver.navigate().back();
+    waitFor(d -> param("cutoff") == null && d.findElement(By.id("f-cutoff")).isSelected()
+        && summary.getText().startsWith("No clear matches"));
+
+    // Where some images stand out, those are shown, with the way to the others after them.
+    driver.get(base + "?q=city");
+    waitForLoadedResults(clear);
+    waitFor(d -> d.findElement(By.id("search-summary")).getText().startsWith(clear + " image"));
+    assertTrue(driver.findElement(By.id("show-all")).isDisplayed());
+
+    // A link with cutoff=0 opens with it off; clearing the filters restores the default.
+    driver.get(base + "?q=city&cutoff=0&format=jpeg");
+    waitForLoadedResults(24);
+    assertFalse(driver.findElement(By.id("f-cutoff")).isSelected());
+    driver.findElement(By.id("filters-clear")).click();
+    waitFor(d -> param("cutoff") == null && param("format") == null);
+    assertTrue(driver.findElement(By.id("f-cutoff")).isSelected());
+    waitForLoadedResults(clear);
+  }
+
+  @Test
+  @Order(5)
   void uploadedImageFindsItselfFirst() {
-    driver.get(base);
+    driver.get(base + "?cutoff=0");
     Path upload = index.files.get(7);
     driver.findElement(By.id("example-file")).sendKeys(upload.toString());
     waitFor(d -> d.findElement(By.id("example")).isDisplayed());
@@ -239,7 +291,7 @@ class BrowserTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void classificationShowsBarsForUploadedAndIndexedImages() {
     driver.get(base);
     driver.findElement(By.cssSelector(".view-tab[data-view=classify]")).click();
@@ -281,7 +333,7 @@ class BrowserTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void labelSearchShowsCountsPerLabel() {
     driver.get(base + "?view=labels");
     driver.findElement(By.cssSelector("#labels-form button[type=submit]")).click();
@@ -296,10 +348,10 @@ class BrowserTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void phoneSizedScreen() {
     driver.manage().window().setSize(new Dimension(390, 844));
-    driver.get(base + "?q=beach");
+    driver.get(base + "?q=beach&cutoff=0");
     waitForLoadedResults(24);
     Object overflow = ((JavascriptExecutor) driver).executeScript(
         "return document.documentElement.scrollWidth > window.innerWidth");
@@ -311,9 +363,9 @@ class BrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void keyboardOnly() {
-    driver.get(base + "?q=beach");
+    driver.get(base + "?q=beach&cutoff=0");
     waitForLoadedResults(24);
     // Tab from the search box reaches the results; Enter opens one, Escape closes it.
     WebElement firstHit = results().get(0);
@@ -328,11 +380,11 @@ class BrowserTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void withATokenThePageAsksForItOnce() throws Exception {
     try (WebServer guarded = index.server(WebServerConfig.builder().authToken("s3cret-token"))) {
       String url = guarded.uri().toString();
-      driver.get(url + "?q=beach");
+      driver.get(url + "?q=beach&cutoff=0");
       WebElement auth = driver.findElement(By.id("auth"));
       waitFor(d -> auth.isDisplayed());
       driver.findElement(By.id("auth-token")).sendKeys("s3cret-token", Keys.ENTER);

@@ -8,6 +8,7 @@ import java.util.Locale;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.IntField;
+import org.apache.lucene.document.KeywordField;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.LatLonPoint;
 import org.apache.lucene.document.LongField;
@@ -18,6 +19,7 @@ import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
+import org.clipsearch.api.LabelScore;
 
 /**
  * The one schema of the embedded index: one document per image file, keyed by its absolute path (as Lucene's demo
@@ -51,6 +53,15 @@ public final class IndexSchema {
   public static final String ORIENTATION = ImageFields.ORIENTATION;
   public static final String THUMBNAIL = ImageFields.THUMBNAIL;
   public static final String VECTOR = ImageFields.VECTOR;
+  /**
+   * Label tags ({@code clipsearch labels --tag}), best first: a {@link KeywordField} (exact term for filters, sorted
+   * set doc values for counts, stored for display). Absent from images that were never tagged.
+   */
+  public static final String LABEL = ImageFields.LABEL;
+  /** Stored float per tag, in {@link #LABEL}'s stored order. */
+  public static final String LABEL_PROBABILITY = ImageFields.LABEL_PROBABILITY;
+  /** Stored float per tag, in {@link #LABEL}'s stored order. */
+  public static final String LABEL_SCORE = ImageFields.LABEL_SCORE;
 
   /** Bumped when the schema changes incompatibly; recorded in the commit user data. */
   public static final String VERSION = "1";
@@ -131,6 +142,29 @@ public final class IndexSchema {
 
   static Document storedDocument(StoredFields fields, int doc) throws java.io.IOException {
     return fields.document(doc);
+  }
+
+  /** Adds label tags to a document built by {@link #toDocument}, in the order given (best first). */
+  static void addLabels(Document doc, List<LabelScore> labels) {
+    for (LabelScore l : labels) {
+      doc.add(new KeywordField(LABEL, l.label(), Field.Store.YES));
+      doc.add(new StoredField(LABEL_PROBABILITY, l.probability()));
+      doc.add(new StoredField(LABEL_SCORE, l.score()));
+    }
+  }
+
+  /** The label tags of a stored document, best first; empty when it was never tagged. */
+  public static List<LabelScore> labelsOf(Document doc) {
+    String[] labels = doc.getValues(LABEL);
+    var probabilities = doc.getFields(LABEL_PROBABILITY);
+    var scores = doc.getFields(LABEL_SCORE);
+    List<LabelScore> result = new ArrayList<>(labels.length);
+    for (int i = 0; i < labels.length; i++) {
+      result.add(new LabelScore(labels[i],
+          i < probabilities.length ? probabilities[i].numericValue().floatValue() : Float.NaN,
+          i < scores.length ? scores[i].numericValue().floatValue() : Float.NaN));
+    }
+    return result;
   }
 
   private static Long longValue(Document doc, String field) {

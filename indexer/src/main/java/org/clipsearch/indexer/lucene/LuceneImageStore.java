@@ -8,9 +8,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.codecs.CodecUtil;
 import org.apache.lucene.codecs.KnnVectorsFormat;
@@ -20,6 +23,7 @@ import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.index.CorruptIndexException;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexFormatTooNewException;
 import org.apache.lucene.index.IndexFormatTooOldException;
@@ -29,20 +33,28 @@ import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.SortedSetDocValues;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.Weight;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.LockObtainFailedException;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncoding;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.ImageStore;
 import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.LabelScore;
 import org.clipsearch.api.ModelIdentity;
 import org.clipsearch.api.StoredImage;
 
@@ -68,6 +80,8 @@ public final class LuceneImageStore implements ImageStore {
   private final SearcherManager searchers;
   private final HnswSettings hnsw;
   private ModelIdentity model;
+  /** Set by {@link #deleteAll} until the next commit: no tags are carried over from the documents before it. */
+  private boolean deletedAll;
 
   private LuceneImageStore(Path path, Directory directory, IndexWriter writer, HnswSettings hnsw) throws IOException {
     this.path = path;
@@ -172,8 +186,11 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   @Override
-  public void deleteAll() throws IOException {
+  public synchronized void deleteAll() throws IOException {
     writer.deleteAll();
+    // The searcher still shows the old documents until the commit: their tags must not come back (--reindex,
+    // possibly with another model).
+    deletedAll = true;
   }
 
   @Override
@@ -226,10 +243,183 @@ public final class LuceneImageStore implements ImageStore {
     return values.vectorValue(it.index()).clone();
   }
 
+  /**
+   * Adds or replaces each image's document. Label tags ({@link IndexSchema#LABEL}) follow the content: an image
+   * whose file is rewritten with the same bytes (same SHA-256) and the same embedding (up to float rounding) keeps the
+   * tags it had; one whose content or embedding changed loses them, since they were computed from the old embedding,
+   * until the next tagging run. After {@link #deleteAll} (a re-index with another model) no tags are kept.
+   */
   @Override
   public void upsert(Collection<ImageRecord> images) throws IOException {
-    for (ImageRecord image : images) {
-      writer.updateDocument(new Term(IndexSchema.PATH, image.path()), IndexSchema.toDocument(image));
+    boolean carryLabels;
+    synchronized (this) {
+      carryLabels = !deletedAll;
+    }
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      for (ImageRecord image : images) {
+        Document doc = IndexSchema.toDocument(image);
+        if (carryLabels) {
+          IndexSchema.addLabels(doc, labelsIfSameContent(searcher, image));
+        }
+        writer.updateDocument(new Term(IndexSchema.PATH, image.path()), doc);
+      }
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  private static final java.util.Set<String> LABEL_FIELDS =
+      java.util.Set.of(IndexSchema.SHA256, IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
+
+  /** The committed tags of the image at this path if its content and its embedding are unchanged, else none. */
+  private static List<LabelScore> labelsIfSameContent(IndexSearcher searcher, ImageRecord image) throws IOException {
+    TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.PATH, image.path())), 1);
+    if (top.scoreDocs.length == 0) {
+      return List.of();
+    }
+    int doc = top.scoreDocs[0].doc;
+    Document stored = searcher.storedFields().document(doc, LABEL_FIELDS);
+    if (!image.sha256().equals(stored.get(IndexSchema.SHA256)) || stored.get(IndexSchema.LABEL) == null) {
+      return List.of();
+    }
+    // The same bytes, but perhaps embedded anew (--reindex): the tags stay only if the embedding is the same.
+    return sameEmbedding(image.vector(), vector(searcher.getIndexReader(), doc))
+        ? IndexSchema.labelsOf(stored) : List.of();
+  }
+
+  /**
+   * Whether two embeddings are the same up to float rounding: re-embedding the same file in another batch differs
+   * by up to about 1e-7 (measured), while any real change of the picture or the preprocessing moves it far more. At
+   * this distance (1e-5) a cosine moves by at most 1e-5, a logit (scale 100) by 1e-3.
+   */
+  static boolean sameEmbedding(float[] a, float[] b) {
+    if (a == null || b == null || a.length != b.length) {
+      return false;
+    }
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - b[i];
+      sum += d * d;
+    }
+    return sum <= 1e-10;
+  }
+
+  /**
+   * Replaces the label tags of every image that matches {@code filter} (every image when null) by what
+   * {@code labeler} says for its vector (an empty list removes them). Each changed image's document is rewritten
+   * through the writer, keyed by its path, with every other field as it was (the vector included); images whose tags
+   * stay the same are not rewritten. Nothing is visible, and a crash changes nothing, until {@link #commit}.
+   *
+   * <p>It reads the index as of the last commit (or refresh): call it once per commit.
+   *
+   * @return how many documents were rewritten
+   */
+  public long replaceLabels(Query filter, Function<float[], List<LabelScore>> labeler) throws IOException {
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      Weight weight = filter == null ? null
+          : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+      long rewritten = 0;
+      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+        if (values == null) {
+          continue;
+        }
+        KnnVectorValues.DocIndexIterator vectors = values.iterator();
+        DocIdSetIterator docs = vectors;
+        if (weight != null) {
+          Scorer scorer = weight.scorer(leaf);
+          if (scorer == null) {
+            continue;
+          }
+          docs = scorer.iterator();
+        }
+        Bits live = leaf.reader().getLiveDocs();
+        StoredFields stored = leaf.reader().storedFields();
+        for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          if (docs != vectors && (vectors.docID() < doc ? vectors.advance(doc) : vectors.docID()) != doc) {
+            continue; // matched by the filter, but without a vector
+          }
+          float[] vector = values.vectorValue(vectors.index()).clone();
+          List<LabelScore> labels = List.copyOf(labeler.apply(vector));
+          Document old = stored.document(doc);
+          if (labels.equals(IndexSchema.labelsOf(old))) {
+            continue;
+          }
+          Document updated = IndexSchema.toDocument(IndexSchema.fromDocument(old, vector));
+          IndexSchema.addLabels(updated, labels);
+          writer.updateDocument(new Term(IndexSchema.PATH, old.get(IndexSchema.PATH)), updated);
+          rewritten++;
+        }
+      }
+      return rewritten;
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  /**
+   * Label counts of the images matching {@code filter} (all when null) in the searcher's view.
+   *
+   * @param tagged images with at least one tag
+   * @param labels per label, the number of images tagged with it, most frequent first, ties by label
+   */
+  public record LabelCounts(long tagged, Map<String, Long> labels) {}
+
+  /** Counts the label tags (their sorted-set doc values) of the live images that match {@code filter}. */
+  public static LabelCounts labelCounts(IndexSearcher searcher, Query filter) throws IOException {
+    Weight weight = filter == null ? null
+        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    Map<String, Long> counts = new HashMap<>();
+    long tagged = 0;
+    for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+      SortedSetDocValues labels = DocValues.getSortedSet(leaf.reader(), IndexSchema.LABEL);
+      if (labels.getValueCount() == 0) {
+        continue;
+      }
+      DocIdSetIterator docs = labels;
+      if (weight != null) {
+        Scorer scorer = weight.scorer(leaf);
+        if (scorer == null) {
+          continue;
+        }
+        docs = scorer.iterator();
+      }
+      Bits live = leaf.reader().getLiveDocs();
+      long[] perOrd = new long[Math.toIntExact(labels.getValueCount())];
+      for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+        if ((live != null && !live.get(doc)) || (docs != labels && !labels.advanceExact(doc))) {
+          continue;
+        }
+        tagged++;
+        for (int i = 0, n = labels.docValueCount(); i < n; i++) {
+          perOrd[Math.toIntExact(labels.nextOrd())]++;
+        }
+      }
+      for (int ord = 0; ord < perOrd.length; ord++) {
+        if (perOrd[ord] > 0) {
+          counts.merge(labels.lookupOrd(ord).utf8ToString(), perOrd[ord], Long::sum);
+        }
+      }
+    }
+    Map<String, Long> sorted = new LinkedHashMap<>();
+    counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+    return new LabelCounts(tagged, sorted);
+  }
+
+  /** The vector format recorded by the last commit of the index at {@code path}, or null if none is recorded. */
+  public static VectorFormat recordedVectorFormat(Path path) throws IOException {
+    String format = readStats(path).vectorFormat();
+    try {
+      return format == null ? null : VectorFormat.parse(format);
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 
@@ -269,6 +459,7 @@ public final class LuceneImageStore implements ImageStore {
     writer.setLiveCommitData(data.entrySet());
     writer.commit();
     searchers.maybeRefreshBlocking();
+    deletedAll = false;
   }
 
   @Override
@@ -277,12 +468,15 @@ public final class LuceneImageStore implements ImageStore {
     try {
       Map<String, String> data = new HashMap<>();
       writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
+      LabelCounts labels = labelCounts(searcher, null);
       return new IndexStats(
           searcher.getIndexReader().numDocs(),
           modelOf(data.entrySet()),
           sizeOnDisk(path),
           data.getOrDefault(VECTOR_FORMAT, hnsw.format().toString()),
-          data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null);
+          data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
+          labels.tagged(),
+          labels.labels());
     } finally {
       searchers.release(searcher);
     }
@@ -302,12 +496,15 @@ public final class LuceneImageStore implements ImageStore {
       checkReadable(dir, directory);
       try (DirectoryReader reader = DirectoryReader.open(directory)) {
         Map<String, String> data = reader.getIndexCommit().getUserData();
+        LabelCounts labels = labelCounts(new IndexSearcher(reader), null);
         return new IndexStats(
             reader.numDocs(),
             modelOf(data.entrySet()),
             sizeOnDisk(dir),
             data.getOrDefault(VECTOR_FORMAT, "unknown"),
-            data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null);
+            data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
+            labels.tagged(),
+            labels.labels());
       } catch (IndexNotFoundException e) {
         throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
       }
