@@ -34,7 +34,7 @@ public final class ImageFields {
   public static final String VECTOR = "vector";
   /**
    * Label tags written by {@code clipsearch labels --tag}: the image's most probable labels, best first, each an exact
-   * term (filters) and a doc value (counts). The embedded index only, for now: the SolrCloud configset has no tags.
+   * term (filters) and a doc value (counts), in the embedded index and in the SolrCloud configset alike.
    */
   public static final String LABEL = "label";
   /** Each tag's probability (softmax over the labels of the tagging run), in {@link #LABEL}'s stored order. */

@@ -10,6 +10,7 @@ import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrInputDocument;
 import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
+import org.clipsearch.api.LabelScore;
 
 /**
  * The fields of the collection (configset {@code clipsearch}, {@code managed-schema.xml}): the same fields, with the
@@ -39,6 +40,10 @@ public final class SolrFields {
   public static final String ORIENTATION = ImageFields.ORIENTATION;
   public static final String THUMBNAIL = ImageFields.THUMBNAIL;
   public static final String VECTOR = ImageFields.VECTOR;
+  public static final String LABEL = ImageFields.LABEL;
+  public static final String LABEL_PROBABILITY = ImageFields.LABEL_PROBABILITY;
+  public static final String LABEL_SCORE = ImageFields.LABEL_SCORE;
+  static final String LABEL_FIELDS = String.join(",", LABEL, LABEL_PROBABILITY, LABEL_SCORE);
   /** A dynamic field of type RandomSortField: {@code random_SEED asc} is a fixed pseudo-random order. */
   public static final String RANDOM_PREFIX = "random_";
 
@@ -119,6 +124,31 @@ public final class SolrFields {
         exif,
         bytes(doc.getFirstValue(THUMBNAIL)),
         vector(doc));
+  }
+
+  /** The label tags of a document fetched with its label fields, best first (empty when it has none). */
+  static List<LabelScore> labels(SolrDocument doc) {
+    java.util.Collection<Object> names = doc.getFieldValues(LABEL);
+    if (names == null || names.isEmpty()) {
+      return List.of();
+    }
+    List<Object> probabilities = new ArrayList<>(doc.getFieldValues(LABEL_PROBABILITY));
+    List<Object> scores = new ArrayList<>(doc.getFieldValues(LABEL_SCORE));
+    List<LabelScore> labels = new ArrayList<>(names.size());
+    int i = 0;
+    for (Object name : names) {
+      labels.add(new LabelScore((String) name, ((Number) probabilities.get(i)).floatValue(),
+          ((Number) scores.get(i)).floatValue()));
+      i++;
+    }
+    return labels;
+  }
+
+  /** Writes {@code tags} (best first) into a document, replacing any it had. */
+  static void setLabels(SolrInputDocument doc, List<LabelScore> tags) {
+    doc.setField(LABEL, tags.stream().map(LabelScore::label).toList());
+    doc.setField(LABEL_PROBABILITY, tags.stream().map(LabelScore::probability).toList());
+    doc.setField(LABEL_SCORE, tags.stream().map(LabelScore::score).toList());
   }
 
   /** The stored vector of a document fetched with {@code fl=vector}, or null. */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,12 +15,15 @@ import java.util.Set;
 import org.apache.solr.client.solrj.SolrQuery;
 import org.apache.solr.client.solrj.SolrRequest;
 import org.apache.solr.client.solrj.request.QueryRequest;
+import org.apache.solr.client.solrj.request.UpdateRequest;
 import org.apache.solr.client.solrj.response.QueryResponse;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrDocumentList;
+import org.apache.solr.common.SolrInputDocument;
 import org.apache.solr.common.params.CursorMarkParams;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
+import org.clipsearch.api.LabelScore;
 import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.ModelIdentity;
 import org.clipsearch.api.ModelMismatchException;
@@ -28,11 +32,14 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.api.TagReport;
+import org.clipsearch.api.TagSettings;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Vectors;
 import org.clipsearch.searcher.DuplicateGroups;
 import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.searcher.LabelRanking;
+import org.clipsearch.searcher.LabelTags;
 import org.clipsearch.searcher.SearchMath;
 import org.clipsearch.searcher.ZeroShotClassifier;
 
@@ -285,13 +292,11 @@ public final class SolrImageSearch implements ImageSearch {
   /** The filters as Solr filter queries ({@code fq}), term for term those of the embedded searcher. */
   static List<String> filterQueries(SearchFilters f) {
     List<String> fq = new ArrayList<>();
-    if (f != null && f.label() != null) {
-      // Refused rather than ignored: a search that silently dropped a filter would return wrong images.
-      throw new IllegalArgumentException("label filters need the embedded index: the SolrCloud backend has no label"
-          + " tags ('clipsearch labels --tag' writes them into an embedded index)");
-    }
     if (f == null || f.isEmpty()) {
       return fq;
+    }
+    if (f.label() != null) {
+      fq.add("{!term f=" + SolrFields.LABEL + "}" + f.label());
     }
     if (f.folder() != null) {
       String folder = Path.of(f.folder()).toAbsolutePath().normalize().toString();
@@ -403,6 +408,83 @@ public final class SolrImageSearch implements ImageSearch {
       }
     });
     return ranking.result(SolrImageSearch::toHit);
+  }
+
+  // ------------------------------------------------------------------------------------------------ label tags
+
+  /**
+   * Tags the collection as the embedded searcher tags its index ({@link LabelTags}): every image that matches
+   * {@code filters} is read once (a cursor over all shards), classified here, and, where its tags change, sent back
+   * whole (rebuilt from its stored fields, as the indexer wrote it) with the new tags, in batches; one commit at the
+   * end makes them visible. Unlike the embedded index, updates Solr acknowledged are durable before that commit (its
+   * transaction log), so a run stopped midway leaves the images it had sent tagged. A file re-indexed later is
+   * written without tags, until the next tagging run.
+   */
+  @Override
+  public TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
+      throws IOException {
+    LabelTags tags = new LabelTags(classifier, labels, templates, settings);
+    List<SolrInputDocument> batch = new ArrayList<>();
+    long[] rewritten = {0};
+    forEach(filterQueries(filters), "*", doc -> {
+      float[] v = SolrFields.vector(doc);
+      if (v == null) {
+        return;
+      }
+      List<LabelScore> chosen = tags.of(v);
+      if (chosen.equals(SolrFields.labels(doc))) {
+        return; // a repeated run rewrites nothing
+      }
+      SolrInputDocument update = SolrFields.toDocument(SolrFields.fromDocument(doc));
+      SolrFields.setLabels(update, chosen);
+      batch.add(update);
+      rewritten[0]++;
+      if (batch.size() == 200) {
+        send(batch);
+      }
+    });
+    send(batch);
+    UpdateRequest commit = new UpdateRequest();
+    commit.setAction(UpdateRequest.ACTION.COMMIT, true, true);
+    cluster.request(commit, collection);
+    return tags.report(rewritten[0]);
+  }
+
+  private void send(List<SolrInputDocument> batch) throws IOException {
+    if (!batch.isEmpty()) {
+      UpdateRequest update = new UpdateRequest();
+      update.add(batch);
+      cluster.request(update, collection);
+      batch.clear();
+    }
+  }
+
+  @Override
+  public Map<String, Long> labelCounts(SearchFilters filters) throws IOException {
+    return labelCounts(cluster, collection, filterQueries(filters));
+  }
+
+  /** Per label, the images that carry its tag among those passing {@code fq}: a facet, most frequent first. */
+  static Map<String, Long> labelCounts(SolrCluster cluster, String collection, List<String> fq) throws IOException {
+    SolrQuery q = new SolrQuery("*:*");
+    fq.forEach(q::addFilterQuery);
+    q.setRows(0);
+    q.setFacet(true);
+    q.addFacetField(SolrFields.LABEL);
+    q.setFacetLimit(-1);
+    q.setFacetMinCount(1);
+    q.setFacetSort("count"); // ties: in index order, which is by label, as the embedded index orders them
+    Map<String, Long> counts = new LinkedHashMap<>();
+    var field = cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection).getFacetField(SolrFields.LABEL);
+    if (field != null && field.getValues() != null) {
+      field.getValues().forEach(c -> counts.put(c.getName(), c.getCount()));
+    }
+    return counts;
+  }
+
+  @Override
+  public List<LabelScore> tags(String idOrPath) throws IOException {
+    return SolrFields.labels(requireDoc(idOrPath, SolrFields.LABEL_FIELDS));
   }
 
   // ------------------------------------------------------------------------------------------------ duplicates

@@ -324,8 +324,12 @@ public final class SolrImageStore implements ImageStore {
       }
     }
     Map<String, String> props = cluster.collectionProperties(collection);
+    SolrQuery tagged = new SolrQuery(SolrFields.LABEL + ":*");
+    tagged.setRows(0);
+    long taggedImages = cluster.request(new QueryRequest(tagged), collection).getResults().getNumFound();
     return new IndexStats(images, SolrCollections.recordedModel(cluster, collection), size,
-        props.getOrDefault(SolrCollections.VECTOR_FORMAT, "float"), lastCommit);
+        props.getOrDefault(SolrCollections.VECTOR_FORMAT, "float"), lastCommit, taggedImages,
+        taggedImages == 0 ? Map.of() : SolrImageSearch.labelCounts(cluster, collection, List.of()));
   }
 
   @Override

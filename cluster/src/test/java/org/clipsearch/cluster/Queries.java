@@ -1,9 +1,5 @@
 package org.clipsearch.cluster;
 
-import java.util.ArrayList;
-import java.util.Comparator;
-import org.clipsearch.api.SearchHit;
-import org.clipsearch.searcher.ImageSearch;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,15 +7,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchFilters;
+import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.api.TagReport;
+import org.clipsearch.api.TagSettings;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
+import org.clipsearch.searcher.ImageSearch;
 
 /**
  * The searches both backends run in the comparison: text and image queries, filters of every kind, pages, keyword
@@ -111,6 +113,25 @@ final class Queries {
       node.put("threshold", "none");
       ArrayNode hits = node.putArray("hits");
       e.getValue().forEach(h -> hits.addArray().add(h.hit().path()).add(h.hit().score()));
+    }
+    // Tags (two per image at most), then each label's tagged images by a label-filtered search: candidates are the
+    // label's count, which the tagging run's report must agree with.
+    TagReport report = searcher.tag(LABELS, List.of("{}", "a {} picture"), new TagSettings(2, 0.05f), null);
+    Map<String, Long> counts = searcher.labelCounts(null);
+    for (String label : LABELS) {
+      if (report.counts().get(label) != counts.getOrDefault(label, 0L).longValue()) {
+        throw new IllegalStateException("tagging counted " + report.counts() + " but the index counts " + counts);
+      }
+      SearchResult tagged = searcher.search(SearchRequest.text("a picture", 1000)
+          .withFilters(SearchFilters.NONE.withLabel(label)));
+      ObjectNode node = root.putObject("tagged:" + label);
+      node.put("candidates", counts.getOrDefault(label, 0L));
+      node.put("threshold", "none");
+      ArrayNode hits = node.putArray("hits");
+      tagged.hits().forEach(h -> hits.addArray().add(h.path()).add(h.score()));
+    }
+    if (searcher.tag(LABELS, List.of("{}", "a {} picture"), new TagSettings(2, 0.05f), null).rewritten() != 0) {
+      throw new IllegalStateException("a repeated tagging run rewrote images");
     }
     List<List<String>> groups = new ArrayList<>();
     for (List<SearchHit> group : searcher.nearDuplicates(DUPLICATE_THRESHOLD, 5)) {

@@ -177,7 +177,7 @@ class SolrCloudTest {
         assertEquals(Float.parseFloat(te), Float.parseFloat(ta), 1e-5f, name + ": the cutoff's threshold");
       }
       compared += expected.size();
-      if (!name.equals("text-no-match") && !name.startsWith("labels:")) {
+      if (!name.equals("text-no-match") && !name.startsWith("labels:") && !name.startsWith("tagged:")) {
         assertFalse(expected.isEmpty(), name + " finds something");
       }
     }
@@ -190,6 +190,14 @@ class SolrCloudTest {
       }
     }
     assertEquals(IMAGES, labelled, "each image under exactly one label");
+    int tagged = 0;
+    for (String name : names(fromSolr)) {
+      if (name.startsWith("tagged:")) {
+        tagged += hits(fromSolr.get(name)).size();
+        assertEquals(fromSolr.get(name).get("candidates").asInt(), hits(fromSolr.get(name)).size(), name);
+      }
+    }
+    assertTrue(tagged >= IMAGES, "every image carries its best label, some a second one too: " + tagged);
     log("label search and near-duplicates (%d groups) alike on both sides",
         names(fromSolr).stream().filter(n -> n.startsWith("duplicates:")).count());
     assertTrue(hits(fromSolr.get("text-no-match")).isEmpty());

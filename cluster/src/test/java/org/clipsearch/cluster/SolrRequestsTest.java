@@ -34,10 +34,9 @@ class SolrRequestsTest {
   }
 
   @Test
-  void aLabelFilterIsRefusedNotIgnored() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SolrImageSearch.filterQueries(SearchFilters.NONE.withLabel("beach")));
-    assertTrue(e.getMessage().contains("embedded index"), e.getMessage());
+  void aLabelFilterIsOneExactTermOnTheLabelField() {
+    assertEquals(List.of("{!term f=label}sandy beach"),
+        SolrImageSearch.filterQueries(SearchFilters.NONE.withLabel(" sandy beach ")));
   }
 
   @Test
