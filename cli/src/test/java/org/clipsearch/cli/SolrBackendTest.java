@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Switching backends by configuration alone: the same commands with {@code --solr ZKHOST --collection NAME} against
- * a real SolrCloud (two nodes, a collection of 2 shards) answer as they do on the embedded index, and
+ * a real SolrCloud (two nodes, a collection of 2 shards) answer as they do on the embedded index (search, similar,
+ * label search, label tags and their filters and counts, near-duplicates), and
  * {@code serve --solr} serves the page's API over the collection, indexing a folder into it meanwhile.
  *
  * <p>Solr's server (Lucene 9, Jetty 10) cannot share this JVM, which holds Lucene 10 and Javalin's Jetty 12: it runs
@@ -137,6 +138,26 @@ class SolrBackendTest {
       counted += label.path("count").asInt();
     }
     assertEquals(7, counted, "label search classifies every image of the collection once");
+
+    // Label tags: written, filtered by and counted alike on both backends.
+    String[] tag = {"labels", "--labels", "red,green,blue,grey", "--tag", "--tag-top", "2", "--json"};
+    assertEquals(paths(json(tag)), paths(solrJson(tag)));
+    JsonNode embeddedStats = json("stats", "--json");
+    JsonNode solrStats = solrJson("stats", "--json");
+    assertEquals(7, solrStats.path("tagged").asInt(), solrStats.toString());
+    assertEquals(embeddedStats.path("labels"), solrStats.path("labels"), "the same counts per label");
+    int tags = 0;
+    for (JsonNode count : solrStats.path("labels")) {
+      tags += count.asInt();
+    }
+    assertTrue(tags >= 7 && tags <= 14, "one or two tags per image: " + solrStats);
+    for (var it = solrStats.path("labels").fieldNames(); it.hasNext(); ) {
+      String label = it.next();
+      String[] search = {"search", "--label", label, "--k", "10", "--json", "a picture"};
+      List<String> tagged = paths(solrJson(search));
+      assertEquals(paths(json(search)), tagged, "search --label " + label);
+      assertEquals(solrStats.path("labels").path(label).asInt(), tagged.size(), "search --label " + label);
+    }
 
     List<List<String>> expectedGroups = groups(json("duplicates", "--threshold", "0.999", "--json"));
     List<List<String>> groups = groups(solrJson("duplicates", "--threshold", "0.999", "--json"));

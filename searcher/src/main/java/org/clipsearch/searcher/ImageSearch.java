@@ -80,23 +80,16 @@ public interface ImageSearch extends AutoCloseable {
   /**
    * Writes each indexed image's most probable labels (among those that match {@code filters}) into the collection,
    * for label filters ({@link SearchFilters#label()}) and {@link #labelCounts}; replaces the tags of every image it
-   * classifies. The embedded index supports it; a backend that does not says so with an
-   * {@link UnsupportedOperationException}.
+   * classifies, and rewrites only the images whose tags change.
    */
-  default TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
-      throws IOException {
-    throw new UnsupportedOperationException(location() + " does not hold label tags (the embedded index does)");
-  }
+  TagReport tag(List<String> labels, List<String> templates, TagSettings settings, SearchFilters filters)
+      throws IOException;
 
-  /** Per label, how many images that match {@code filters} carry its tag, most frequent first. */
-  default Map<String, Long> labelCounts(SearchFilters filters) throws IOException {
-    throw new UnsupportedOperationException(location() + " does not hold label tags (the embedded index does)");
-  }
+  /** Per label, how many images that match {@code filters} carry its tag, most frequent first (ties by label). */
+  Map<String, Long> labelCounts(SearchFilters filters) throws IOException;
 
   /** The label tags of an indexed image, best first (empty when it has none). */
-  default List<LabelScore> tags(String idOrPath) throws IOException {
-    return List.of();
-  }
+  List<LabelScore> tags(String idOrPath) throws IOException;
 
   @Override
   void close() throws IOException;
