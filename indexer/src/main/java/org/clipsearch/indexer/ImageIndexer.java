@@ -123,6 +123,14 @@ public final class ImageIndexer implements AutoCloseable {
 
   /** Indexes every image file under {@code roots} (folders, recursively, or single files). */
   public IndexReport index(List<Path> roots) throws IOException {
+    try {
+      return run(roots);
+    } finally {
+      settings.progress().finished();
+    }
+  }
+
+  private IndexReport run(List<Path> roots) throws IOException {
     long start = System.nanoTime();
     List<IndexFailure> failures = Collections.synchronizedList(new ArrayList<>());
     List<Path> normalized = roots.stream().map(r -> r.toAbsolutePath().normalize()).distinct().toList();
@@ -588,7 +596,12 @@ public final class ImageIndexer implements AutoCloseable {
       }
       LuceneImageStore lucene = LuceneImageStore.open(indexPath, hnsw);
       try {
-        return new ImageIndexer(lucene, true, model, settings());
+        // Other processes (a web server on this index) read the run's progress from the index folder.
+        Settings settings = settings();
+        settings = new Settings(settings.threads(), settings.batchSize(), settings.commitEvery(), settings.prune(),
+            settings.reindex(), settings.maxPixels(), settings.thumbnailSize(),
+            new ProgressFile(indexPath.toAbsolutePath().normalize(), settings.progress()));
+        return new ImageIndexer(lucene, true, model, settings);
       } catch (IOException | RuntimeException e) {
         lucene.close();
         throw e;

@@ -16,5 +16,8 @@ public interface IndexProgress {
   /** The index was committed with {@code images} written so far in this run. */
   default void committed(int written) {}
 
+  /** The run ended, whether it completed or failed. */
+  default void finished() {}
+
   IndexProgress NONE = new IndexProgress() {};
 }

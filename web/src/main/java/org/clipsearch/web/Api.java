@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabelScore;
@@ -29,6 +30,8 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.searcher.ImageSearch;
+import org.clipsearch.indexer.ProgressFile;
+import org.clipsearch.searcher.ImageSearcher;
 import org.clipsearch.searcher.QueryParser;
 import org.clipsearch.searcher.SearchMath;
 
@@ -382,12 +385,32 @@ final class Api {
 
   // ------------------------------------------------------------------------------------------ status
 
+  /** The embedded index's folder (where an indexer in another process leaves its progress), if that is the backend. */
+  private Optional<Path> indexFolder() {
+    if (searcher instanceof ImageSearcher embedded) {
+      return Optional.of(embedded.path());
+    }
+    return Optional.ofNullable(config.index()).map(p -> p.toAbsolutePath().normalize());
+  }
+
   void stats(Context ctx) throws IOException {
     ObjectNode node = Json.stats(searcher.stats());
     node.put("server_model", model.name());
     IndexingStatus status = config.indexing();
     ObjectNode indexing = node.putObject("indexing");
-    if (status == null) {
+    Optional<ProgressFile.Snapshot> elsewhere = status != null && status.snapshot().running() ? Optional.empty()
+        : indexFolder().flatMap(ProgressFile::read);
+    if (elsewhere.isPresent()) {
+      // An indexer in another process (clipsearch index) on this index: its progress file.
+      ProgressFile.Snapshot s = elsewhere.get();
+      indexing.put("running", true);
+      indexing.put("done", s.done());
+      indexing.put("total", s.total());
+      indexing.put("failed", s.failed());
+      indexing.put("started_at", s.startedAt().toString());
+      indexing.putNull("finished_at");
+      indexing.put("process", s.pid());
+    } else if (status == null) {
       indexing.put("running", false);
     } else {
       IndexingStatus.Snapshot s = status.snapshot();

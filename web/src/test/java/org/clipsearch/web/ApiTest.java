@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
+import org.clipsearch.indexer.ProgressFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,24 @@ class ApiTest {
     List<String> ids = new ArrayList<>();
     result.get("hits").forEach(h -> ids.add(h.get("id").asText()));
     return ids;
+  }
+
+  @Test
+  void statsShowAnIndexerRunningInAnotherProcess() throws Exception {
+    // What 'clipsearch index' leaves in the index folder while it runs (ProgressFile); a live process id.
+    Path file = index.index.resolve(ProgressFile.NAME);
+    Files.writeString(file, "pid=" + ProcessHandle.current().pid() + "\ndone=5\ntotal=12\nfailed=1\n"
+        + "started=2026-01-01T00\\:00\\:00Z\nupdated=2026-01-01T00\\:00\\:01Z\n", StandardCharsets.ISO_8859_1);
+    try {
+      JsonNode indexing = http.get("/api/stats").json().get("indexing");
+      assertTrue(indexing.get("running").asBoolean(), indexing.toString());
+      assertEquals(5, indexing.get("done").asInt());
+      assertEquals(12, indexing.get("total").asInt());
+      assertEquals(1, indexing.get("failed").asInt());
+    } finally {
+      Files.delete(file);
+    }
+    assertFalse(http.get("/api/stats").json().get("indexing").get("running").asBoolean(), "gone with its file");
   }
 
   @Test
