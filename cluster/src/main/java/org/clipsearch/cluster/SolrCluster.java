@@ -14,17 +14,22 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.solr.client.solrj.SolrQuery;
 import org.apache.solr.client.solrj.SolrRequest;
 import org.apache.solr.client.solrj.SolrResponse;
 import org.apache.solr.client.solrj.SolrServerException;
 import org.apache.solr.client.solrj.impl.HttpJdkSolrClient;
 import org.apache.solr.client.solrj.impl.ZkClientClusterStateProvider;
 import org.apache.solr.client.solrj.request.CollectionAdminRequest;
+import org.apache.solr.client.solrj.request.QueryRequest;
+import org.apache.solr.client.solrj.response.QueryResponse;
+import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrException;
 import org.apache.solr.common.cloud.DocCollection;
 import org.apache.solr.common.cloud.Replica;
 import org.apache.solr.common.cloud.SolrZkClient;
 import org.apache.solr.common.cloud.ZkStateReader;
+import org.apache.solr.common.params.CursorMarkParams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,6 +158,33 @@ public final class SolrCluster implements Closeable {
     Collections.shuffle(others);
     preferred.addAll(others);
     return preferred.stream().map(this::baseUrl).toList();
+  }
+
+  /** Receives one document of a {@link #forEachDocument} walk. */
+  @FunctionalInterface
+  public interface DocumentAction {
+    void accept(SolrDocument doc) throws IOException;
+  }
+
+  /**
+   * Every document {@code query} matches, page by page with a cursor sorted by path (the uniqueKey), so that any
+   * collection size works; the query's rows set the page size.
+   */
+  public void forEachDocument(String collection, SolrQuery query, DocumentAction action) throws IOException {
+    query.setSort(SolrFields.PATH, SolrQuery.ORDER.asc);
+    String cursor = CursorMarkParams.CURSOR_MARK_START;
+    while (true) {
+      query.set(CursorMarkParams.CURSOR_MARK_PARAM, cursor);
+      QueryResponse response = request(new QueryRequest(query, SolrRequest.METHOD.POST), collection);
+      for (SolrDocument doc : response.getResults()) {
+        action.accept(doc);
+      }
+      String next = response.getNextCursorMark();
+      if (next == null || next.equals(cursor)) {
+        return;
+      }
+      cursor = next;
+    }
   }
 
   /**

@@ -20,7 +20,6 @@ import org.apache.solr.client.solrj.response.QueryResponse;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrDocumentList;
 import org.apache.solr.common.SolrInputDocument;
-import org.apache.solr.common.params.CursorMarkParams;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.LabelScore;
@@ -543,30 +542,12 @@ public final class SolrImageSearch implements ImageSearch {
   }
 
   /** Every image passing {@code filters}, page by page with a cursor (sorted by path, the uniqueKey). */
-  private void forEach(List<String> filters, String fl, DocumentAction action) throws IOException {
+  private void forEach(List<String> filters, String fl, SolrCluster.DocumentAction action) throws IOException {
     SolrQuery q = new SolrQuery("*:*");
     filters.forEach(q::addFilterQuery);
     q.setFields(fl);
     q.setRows(500);
-    q.setSort(SolrFields.PATH, SolrQuery.ORDER.asc);
-    String cursor = CursorMarkParams.CURSOR_MARK_START;
-    while (true) {
-      q.set(CursorMarkParams.CURSOR_MARK_PARAM, cursor);
-      QueryResponse response = query(q);
-      for (SolrDocument doc : response.getResults()) {
-        action.accept(doc);
-      }
-      String next = response.getNextCursorMark();
-      if (next == null || next.equals(cursor)) {
-        return;
-      }
-      cursor = next;
-    }
-  }
-
-  @FunctionalInterface
-  private interface DocumentAction {
-    void accept(SolrDocument doc) throws IOException;
+    cluster.forEachDocument(collection, q, action);
   }
 
   @Override

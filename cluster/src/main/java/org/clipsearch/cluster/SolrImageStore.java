@@ -24,7 +24,6 @@ import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrInputDocument;
 import org.apache.solr.common.cloud.DocCollection;
 import org.apache.solr.common.cloud.Replica;
-import org.apache.solr.common.params.CursorMarkParams;
 import org.apache.solr.common.util.NamedList;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.ImageStore;
@@ -248,20 +247,7 @@ public final class SolrImageStore implements ImageStore {
     query.addFilterQuery("{!term f=" + SolrFields.FOLDERS + "}" + folder);
     query.setFields(fl);
     query.setRows(2000);
-    query.setSort(SolrFields.PATH, SolrQuery.ORDER.asc);
-    String cursor = CursorMarkParams.CURSOR_MARK_START;
-    while (true) {
-      query.set(CursorMarkParams.CURSOR_MARK_PARAM, cursor);
-      QueryResponse response = cluster.request(new QueryRequest(query, SolrRequest.METHOD.POST), collection);
-      for (SolrDocument doc : response.getResults()) {
-        action.accept(doc);
-      }
-      String next = response.getNextCursorMark();
-      if (next == null || next.equals(cursor)) {
-        return;
-      }
-      cursor = next;
-    }
+    cluster.forEachDocument(collection, query, action::accept);
   }
 
   /**
