@@ -87,7 +87,13 @@ public final class ImageIndexer implements AutoCloseable {
       boolean reindex,
       long maxPixels,
       int thumbnailSize,
-      IndexProgress progress) {}
+      IndexProgress progress) {
+
+    /** The same settings, reporting progress to {@code other}. */
+    public Settings withProgress(IndexProgress other) {
+      return new Settings(threads, batchSize, commitEvery, prune, reindex, maxPixels, thumbnailSize, other);
+    }
+  }
 
   private ImageIndexer(ImageStore store, boolean ownsStore, ClipModel model, Settings settings) throws IOException {
     this.store = store;
@@ -598,10 +604,8 @@ public final class ImageIndexer implements AutoCloseable {
       try {
         // Other processes (a web server on this index) read the run's progress from the index folder.
         Settings settings = settings();
-        settings = new Settings(settings.threads(), settings.batchSize(), settings.commitEvery(), settings.prune(),
-            settings.reindex(), settings.maxPixels(), settings.thumbnailSize(),
-            new ProgressFile(indexPath.toAbsolutePath().normalize(), settings.progress()));
-        return new ImageIndexer(lucene, true, model, settings);
+        return new ImageIndexer(lucene, true, model,
+            settings.withProgress(new ProgressFile(indexPath.toAbsolutePath().normalize(), settings.progress())));
       } catch (IOException | RuntimeException e) {
         lucene.close();
         throw e;
