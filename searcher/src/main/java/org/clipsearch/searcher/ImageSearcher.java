@@ -426,30 +426,8 @@ public final class ImageSearcher implements ImageSearch {
         new LabelRanking<>(labels, classifier.labelVectors(labels, templates), model.logitScale(), perLabel);
     IndexSearcher searcher = acquire();
     try {
-      Query filter = filterQuery(filters);
-      java.util.BitSet allowed = null;
-      if (filter != null) {
-        allowed = new java.util.BitSet();
-        java.util.BitSet bits = allowed;
-        for (ScoreDoc d : searcher.search(filter, Math.max(1, searcher.count(filter))).scoreDocs) {
-          bits.set(d.doc);
-        }
-      }
-      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-        FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
-        if (values == null) {
-          continue;
-        }
-        var live = leaf.reader().getLiveDocs();
-        KnnVectorValues.DocIndexIterator it = values.iterator();
-        for (int doc = it.nextDoc(); doc != KnnVectorValues.DocIndexIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-          int global = leaf.docBase + doc;
-          if ((live != null && !live.get(doc)) || (allowed != null && !allowed.get(global))) {
-            continue;
-          }
-          ranking.offer(global, values.vectorValue(it.index()));
-        }
-      }
+      LuceneImageStore.forEachVector(searcher, filterQuery(filters),
+          (leaf, doc, vector) -> ranking.offer(leaf.docBase + doc, vector));
       StoredFields stored = searcher.storedFields();
       return ranking.result((doc, score) -> toHit(stored.document(doc, HIT_FIELDS), score));
     } finally {

@@ -318,47 +318,63 @@ public final class LuceneImageStore implements ImageStore {
   public long replaceLabels(Query filter, Function<float[], List<LabelScore>> labeler) throws IOException {
     IndexSearcher searcher = searchers.acquire();
     try {
-      Weight weight = filter == null ? null
-          : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
-      long rewritten = 0;
-      for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-        FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
-        if (values == null) {
-          continue;
+      StoredFields stored = searcher.storedFields();
+      long[] rewritten = {0};
+      forEachVector(searcher, filter, (leaf, doc, value) -> {
+        float[] vector = value.clone();
+        List<LabelScore> labels = List.copyOf(labeler.apply(vector));
+        Document old = stored.document(leaf.docBase + doc);
+        if (labels.equals(IndexSchema.labelsOf(old))) {
+          return;
         }
-        KnnVectorValues.DocIndexIterator vectors = values.iterator();
-        DocIdSetIterator docs = vectors;
-        if (weight != null) {
-          Scorer scorer = weight.scorer(leaf);
-          if (scorer == null) {
-            continue;
-          }
-          docs = scorer.iterator();
-        }
-        Bits live = leaf.reader().getLiveDocs();
-        StoredFields stored = leaf.reader().storedFields();
-        for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
-          if (live != null && !live.get(doc)) {
-            continue;
-          }
-          if (docs != vectors && (vectors.docID() < doc ? vectors.advance(doc) : vectors.docID()) != doc) {
-            continue; // matched by the filter, but without a vector
-          }
-          float[] vector = values.vectorValue(vectors.index()).clone();
-          List<LabelScore> labels = List.copyOf(labeler.apply(vector));
-          Document old = stored.document(doc);
-          if (labels.equals(IndexSchema.labelsOf(old))) {
-            continue;
-          }
-          Document updated = IndexSchema.toDocument(IndexSchema.fromDocument(old, vector));
-          IndexSchema.addLabels(updated, labels);
-          writer.updateDocument(new Term(IndexSchema.PATH, old.get(IndexSchema.PATH)), updated);
-          rewritten++;
-        }
-      }
-      return rewritten;
+        Document updated = IndexSchema.toDocument(IndexSchema.fromDocument(old, vector));
+        IndexSchema.addLabels(updated, labels);
+        writer.updateDocument(new Term(IndexSchema.PATH, old.get(IndexSchema.PATH)), updated);
+        rewritten[0]++;
+      });
+      return rewritten[0];
     } finally {
       searchers.release(searcher);
+    }
+  }
+
+  /** Receives a vector from {@link #forEachVector}; the array is Lucene's, valid only during the call. */
+  @FunctionalInterface
+  public interface VectorVisitor {
+    void visit(LeafReaderContext leaf, int doc, float[] vector) throws IOException;
+  }
+
+  /**
+   * Every live image that has a vector and matches {@code filter} (every image when null), segment by segment, in
+   * document order: the filter's matches are walked beside the vectors, without collecting them first.
+   */
+  public static void forEachVector(IndexSearcher searcher, Query filter, VectorVisitor visitor) throws IOException {
+    Weight weight = filter == null ? null
+        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+      if (values == null) {
+        continue;
+      }
+      KnnVectorValues.DocIndexIterator vectors = values.iterator();
+      DocIdSetIterator docs = vectors;
+      if (weight != null) {
+        Scorer scorer = weight.scorer(leaf);
+        if (scorer == null) {
+          continue;
+        }
+        docs = scorer.iterator();
+      }
+      Bits live = leaf.reader().getLiveDocs();
+      for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+        if (live != null && !live.get(doc)) {
+          continue;
+        }
+        if (docs != vectors && (vectors.docID() < doc ? vectors.advance(doc) : vectors.docID()) != doc) {
+          continue; // matched by the filter, but without a vector
+        }
+        visitor.visit(leaf, doc, values.vectorValue(vectors.index()));
+      }
     }
   }
 
