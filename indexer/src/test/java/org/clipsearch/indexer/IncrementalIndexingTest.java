@@ -229,12 +229,14 @@ class IncrementalIndexingTest {
     // The writer takes whatever is decoded, so which files share a batch depends on timing. Made deterministic:
     // one decoding thread, the roots given as files in this order, and a first file that fails at once; the
     // writer takes it alone and, told of the failure, waits while the three images are decoded: they make the
-    // second batch together.
+    // second batch together. The images are large enough (milliseconds to decode, yet below the size the indexer
+    // decodes subsampled) that the writer has taken the failure before the first is ready: with tiny ones it
+    // sometimes found the failure and two images already waiting, and took them as one batch.
     Path photos = dir.resolve("photos");
     Path empty = Files.write(Files.createDirectories(photos).resolve("empty.jpg"), new byte[0]);
-    Path x = TestImages.jpeg(photos.resolve("x.jpg"), 64, 48, 21);
+    Path x = TestImages.jpeg(photos.resolve("x.jpg"), 680, 500, 21);
     Path copy = Files.copy(x, photos.resolve("x copy.jpg"));
-    Path y = TestImages.jpeg(photos.resolve("y.jpg"), 64, 48, 22);
+    Path y = TestImages.jpeg(photos.resolve("y.jpg"), 680, 500, 22);
     Path index = dir.resolve("index");
     List<Integer> batches = new ArrayList<>();
     IndexProgress progress = new IndexProgress() {
