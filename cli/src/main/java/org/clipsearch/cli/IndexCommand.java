@@ -18,6 +18,7 @@ import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexProgress;
 import org.clipsearch.indexer.IndexReport;
 import org.clipsearch.indexer.lucene.HnswSettings;
+import org.clipsearch.indexer.lucene.LuceneImageStore;
 import org.clipsearch.indexer.lucene.VectorFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,14 +58,17 @@ final class IndexCommand implements Callable<Integer> {
       description = "Commit after every N images written (default: ${DEFAULT-VALUE}).")
   int commitEvery;
 
-  @Option(names = "--hnsw-m", paramLabel = "M", defaultValue = "16", description = "HNSW neighbours per node (default: ${DEFAULT-VALUE}).")
-  int hnswM;
+  // The three HNSW options have no fixed default: an existing index keeps the settings it was created with.
+  @Option(names = "--hnsw-m", paramLabel = "M",
+      description = "HNSW neighbours per node (default: the index's, 16 for a new index).")
+  Integer hnswM;
 
-  @Option(names = "--hnsw-beam", paramLabel = "N", defaultValue = "100", description = "HNSW beam width while building (default: ${DEFAULT-VALUE}).")
-  int hnswBeam;
+  @Option(names = "--hnsw-beam", paramLabel = "N",
+      description = "HNSW beam width while building (default: the index's, 100 for a new index).")
+  Integer hnswBeam;
 
-  @Option(names = "--vector-format", paramLabel = "FORMAT", defaultValue = "float",
-      description = "float, int8, int7 or int4 (scalar-quantized) (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--vector-format", paramLabel = "FORMAT",
+      description = "float, int8, int7 or int4 (scalar-quantized) (default: the index's, float for a new index).")
   String vectorFormat;
 
   @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "100000000",
@@ -83,17 +87,21 @@ final class IndexCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    HnswSettings hnsw = new HnswSettings(hnswM, hnswBeam, VectorFormat.parse(vectorFormat));
+    VectorFormat format = vectorFormat == null ? null : VectorFormat.parse(vectorFormat);
+    HnswSettings hnsw = solrOptions.enabled() ? HnswSettings.DEFAULT
+        : LuceneImageStore.settingsFor(indexOptions.path(), hnswM, hnswBeam, format);
     int threadCount = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
     ObjectMapper json = new ObjectMapper();
     try (ClipModel model = modelOptions.load();
         BufferedWriter errorLog = errors == null ? null : Files.newBufferedWriter(errors, StandardCharsets.UTF_8);
         Progress progress = new Progress(errorLog, json)) {
-      LOG.info("index {} | model {} ({}-d) | threads {} | batch {} | commit every {} | HNSW M={} beam={} format={}"
+      LOG.info("index {} | model {} ({}-d) | threads {} | batch {} | commit every {} | HNSW {}"
               + " | max pixels {} | thumbnails {}px | prune {} | reindex {}",
           solrOptions.describe(indexOptions),
-          model.name(), model.dimension(), threadCount, batch, commitEvery, hnsw.maxConn(),
-          hnsw.beamWidth(), hnsw.format(), maxPixels, thumbnailSize, prune, reindex);
+          model.name(), model.dimension(), threadCount, batch, commitEvery,
+          solrOptions.enabled() ? "the collection's" : "M=" + hnsw.maxConn() + " beam=" + hnsw.beamWidth()
+              + " format=" + hnsw.format(),
+          maxPixels, thumbnailSize, prune, reindex);
       IndexReport report;
       // With --solr the HNSW settings are the collection's (solr-create), not these options.
       try (ImageIndexer indexer = solrOptions.indexer(indexOptions, hnsw)

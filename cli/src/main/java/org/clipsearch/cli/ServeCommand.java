@@ -9,6 +9,7 @@ import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexReport;
 import org.clipsearch.indexer.lucene.HnswSettings;
+import org.clipsearch.indexer.lucene.LuceneImageStore;
 import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.web.IndexingStatus;
 import org.clipsearch.web.WebServer;
@@ -102,7 +103,10 @@ final class ServeCommand implements Callable<Integer> {
       ImageIndexer indexer = null;
       IndexingStatus status = new IndexingStatus();
       if (!paths.isEmpty()) {
-        indexer = solrOptions.indexer(indexOptions, HnswSettings.DEFAULT).model(model).progress(status).build();
+        // An existing index keeps the HNSW settings it was created with (ignored with --solr: the collection's).
+        HnswSettings hnsw = solrOptions.enabled() ? HnswSettings.DEFAULT
+            : LuceneImageStore.settingsFor(indexOptions.path(), null, null, null);
+        indexer = solrOptions.indexer(indexOptions, hnsw).model(model).progress(status).build();
         indexer.store().commit(); // a new index is searchable (empty) at once
         config.indexing(status);
       }

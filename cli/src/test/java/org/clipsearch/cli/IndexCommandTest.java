@@ -96,6 +96,29 @@ class IndexCommandTest {
   }
 
   @Test
+  void aLaterRunWithoutHnswOptionsKeepsTheIndexsVectorFormat() throws Exception {
+    Path photos = photos();
+    Path index = dir.resolve("index");
+    Result first = run("index", "--index", index.toString(), "--model", MODEL.toString(), "--vector-format", "int7",
+        "--hnsw-m", "8", photos.toString());
+    assertEquals(0, first.exitCode(), first.err());
+    assertEquals("int7", stats(index).path("vector_format").asText());
+
+    Files.copy(FIXTURES.resolve("images/rgb.jpg"), photos.resolve("copy.jpg"));
+    Result second = run("index", "--index", index.toString(), "--model", MODEL.toString(), photos.toString());
+    assertEquals(0, second.exitCode(), second.err());
+    assertTrue(second.err().contains("HNSW M=8 beam=100 format=int7"), "settings logged at start: " + second.err());
+    JsonNode stats = stats(index);
+    assertEquals(3, stats.path("images").asInt());
+    assertEquals("int7", stats.path("vector_format").asText(), "not the default float");
+
+    Result explicit = run("index", "--index", index.toString(), "--model", MODEL.toString(), "--vector-format",
+        "float", photos.toString());
+    assertEquals(0, explicit.exitCode(), explicit.err());
+    assertTrue(explicit.err().contains("HNSW M=8 beam=100 format=float"), explicit.err());
+  }
+
+  @Test
   void aFailedFileMakesTheExitStatusOneAndIsWrittenToTheErrorsFile() throws Exception {
     Path photos = photos();
     Path notAnImage = Files.writeString(photos.resolve("notes.jpg"), "shopping list, not a photo\n");

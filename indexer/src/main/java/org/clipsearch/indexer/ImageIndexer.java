@@ -490,7 +490,7 @@ public final class ImageIndexer implements AutoCloseable {
   public static final class Builder {
     private ImageStore store;
     private Path indexPath;
-    private HnswSettings hnsw = HnswSettings.DEFAULT;
+    private HnswSettings hnsw; // null: the index's recorded settings, Lucene's defaults for a new index
     private ClipModel model;
     private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private int batchSize = 32;
@@ -522,6 +522,7 @@ public final class ImageIndexer implements AutoCloseable {
       return this;
     }
 
+    /** The HNSW settings to write with; without them an existing index keeps those it was created with. */
     public Builder hnsw(HnswSettings hnsw) {
       this.hnsw = Objects.requireNonNull(hnsw);
       return this;
@@ -600,7 +601,8 @@ public final class ImageIndexer implements AutoCloseable {
           throw e;
         }
       }
-      LuceneImageStore lucene = LuceneImageStore.open(indexPath, hnsw);
+      LuceneImageStore lucene = LuceneImageStore.open(indexPath,
+          hnsw != null ? hnsw : LuceneImageStore.settingsFor(indexPath, null, null, null));
       try {
         // Other processes (a web server on this index) read the run's progress from the index folder.
         Settings settings = settings();

@@ -222,4 +222,39 @@ class IndexStateTest {
       }
     }
   }
+
+  @Test
+  void laterRunsKeepTheHnswSettingsTheIndexWasCreatedWith() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    for (int i = 0; i < 4; i++) {
+      TestImages.png(in.resolve("p" + i + ".png"), 40, 40, 70 + i);
+    }
+    Path index = dir.resolve("index");
+    assertEquals(HnswSettings.DEFAULT, LuceneImageStore.settingsFor(index, null, null, null), "no index yet");
+    assertFalse(Files.exists(index), "looking created nothing");
+
+    HnswSettings created = new HnswSettings(8, 50, VectorFormat.INT7);
+    IncrementalIndexingTest.index(IncrementalIndexingTest.builder(index).hnsw(created), in);
+    assertEquals(created, LuceneImageStore.settingsFor(index, null, null, null));
+
+    // A second run told nothing about HNSW (as `clipsearch index` without the options, or the server's indexer).
+    for (int i = 4; i < 7; i++) {
+      TestImages.png(in.resolve("p" + i + ".png"), 40, 40, 70 + i);
+    }
+    IndexReport second = IncrementalIndexingTest.index(IncrementalIndexingTest.builder(index), in);
+    assertEquals(3, second.added());
+    assertEquals(created, LuceneImageStore.settingsFor(index, null, null, null), "recorded again by the new commit");
+    try (Directory directory = FSDirectory.open(index); DirectoryReader reader = DirectoryReader.open(directory)) {
+      for (LeafReaderContext leaf : reader.leaves()) {
+        String perField = leaf.reader().getFieldInfos().fieldInfo(IndexSchema.VECTOR)
+            .getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY);
+        assertFalse(perField.equals("Lucene99HnswVectorsFormat"), "every segment quantized, got " + perField);
+      }
+    }
+
+    // What is given explicitly wins, value by value.
+    assertEquals(new HnswSettings(24, 50, VectorFormat.FLOAT),
+        LuceneImageStore.settingsFor(index, 24, null, VectorFormat.FLOAT));
+    assertEquals(new HnswSettings(8, 200, VectorFormat.INT7), LuceneImageStore.settingsFor(index, null, 200, null));
+  }
 }

@@ -9,7 +9,6 @@ import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
 import org.clipsearch.indexer.lucene.HnswSettings;
 import org.clipsearch.indexer.lucene.LuceneImageStore;
-import org.clipsearch.indexer.lucene.VectorFormat;
 
 /**
  * Label tagging: classifies every indexed image (that matches the filters) among the labels, as label search does,
@@ -23,10 +22,8 @@ final class LabelTagger {
       TagSettings settings, SearchFilters filters) throws IOException {
     LabelTags tags = new LabelTags(classifier, labels, templates, settings);
     Query filter = ImageSearcher.filterQuery(filters);
-    // The writer's codec decides the format of the rewritten documents' vectors: keep the index's own.
-    VectorFormat format = LuceneImageStore.recordedVectorFormat(index);
-    HnswSettings hnsw = format == null ? HnswSettings.DEFAULT
-        : new HnswSettings(HnswSettings.DEFAULT.maxConn(), HnswSettings.DEFAULT.beamWidth(), format);
+    // The writer's codec decides how the rewritten documents' vectors are stored: keep the index's own settings.
+    HnswSettings hnsw = LuceneImageStore.settingsFor(index, null, null, null);
     try (LuceneImageStore store = LuceneImageStore.open(index, hnsw)) {
       long rewritten = store.replaceLabels(filter, tags::of);
       store.commit();

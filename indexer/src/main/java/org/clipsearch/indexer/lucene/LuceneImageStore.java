@@ -72,6 +72,8 @@ public final class LuceneImageStore implements ImageStore {
   static final String MODEL_FINGERPRINT = "clipsearch.model.fingerprint";
   static final String SCHEMA_VERSION = "clipsearch.schema";
   static final String VECTOR_FORMAT = "clipsearch.vector_format";
+  static final String HNSW_M = "clipsearch.hnsw_m";
+  static final String HNSW_BEAM = "clipsearch.hnsw_beam";
   static final String COMMITTED_AT = "clipsearch.committed_at";
 
   private final Path path;
@@ -429,13 +431,49 @@ public final class LuceneImageStore implements ImageStore {
     return new LabelCounts(tagged, sorted);
   }
 
-  /** The vector format recorded by the last commit of the index at {@code path}, or null if none is recorded. */
-  public static VectorFormat recordedVectorFormat(Path path) throws IOException {
-    String format = readStats(path).vectorFormat();
+  /**
+   * The HNSW settings to write into the index at {@code path} with: each value given (non-null) wins, else the one
+   * the index's last commit recorded, else Lucene's default. Later runs (incremental indexing, the server's indexer,
+   * label tagging) thus keep the graph and vector format the index was created with unless told otherwise; indexes
+   * from before M and beam width were recorded keep their format and get the default M and beam width.
+   */
+  public static HnswSettings settingsFor(Path path, Integer maxConn, Integer beamWidth, VectorFormat format)
+      throws IOException {
+    Map<String, String> recorded = recordedCommitData(path);
+    HnswSettings d = HnswSettings.DEFAULT;
+    int m = maxConn != null ? maxConn : parseOr(recorded.get(HNSW_M), d.maxConn());
+    int beam = beamWidth != null ? beamWidth : parseOr(recorded.get(HNSW_BEAM), d.beamWidth());
+    VectorFormat f = format;
+    if (f == null) {
+      try {
+        f = recorded.containsKey(VECTOR_FORMAT) ? VectorFormat.parse(recorded.get(VECTOR_FORMAT)) : d.format();
+      } catch (IllegalArgumentException e) {
+        f = d.format(); // a format name this version does not know: the default, as for an index without one
+      }
+    }
+    return new HnswSettings(m, beam, f);
+  }
+
+  private static int parseOr(String value, int fallback) {
     try {
-      return format == null ? null : VectorFormat.parse(format);
-    } catch (IllegalArgumentException e) {
-      return null;
+      return value == null ? fallback : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
+  /** The last commit's user data of the index at {@code path}; empty when there is no index there yet. */
+  private static Map<String, String> recordedCommitData(Path path) throws IOException {
+    Path dir = path.toAbsolutePath().normalize();
+    if (!Files.isDirectory(dir)) {
+      return Map.of();
+    }
+    try (Directory directory = FSDirectory.open(dir)) {
+      if (!DirectoryReader.indexExists(directory)) {
+        return Map.of();
+      }
+      checkReadable(dir, directory);
+      return SegmentInfos.readLatestCommit(directory).getUserData();
     }
   }
 
@@ -471,6 +509,8 @@ public final class LuceneImageStore implements ImageStore {
     }
     data.put(SCHEMA_VERSION, IndexSchema.VERSION);
     data.put(VECTOR_FORMAT, hnsw.format().toString());
+    data.put(HNSW_M, Integer.toString(hnsw.maxConn()));
+    data.put(HNSW_BEAM, Integer.toString(hnsw.beamWidth()));
     data.put(COMMITTED_AT, Instant.now().toString());
     writer.setLiveCommitData(data.entrySet());
     writer.commit();
