@@ -137,7 +137,7 @@ function releaseImages(container) {
 
 // ------------------------------------------------------------------------------------------------ URL state
 
-const FILTER_KEYS = ["folder", "from", "to", "format"];
+const FILTER_KEYS = ["folder", "from", "to", "format", "label"];
 
 function readState() {
   const p = new URLSearchParams(location.search);
@@ -150,6 +150,7 @@ function readState() {
     from: p.get("from") || "",
     to: p.get("to") || "",
     format: p.get("format") || "",
+    label: p.get("label") || "",
     // The relevance cutoff is on unless the URL turns it off (cutoff=0); the raw API's default stays off.
     cutoff: p.get("cutoff") !== "0",
     image: p.get("image") || "",
@@ -211,6 +212,8 @@ function render() {
     $("f-from").value = state.from;
     $("f-to").value = state.to;
     $("f-format").value = state.format;
+    showLabelChoice(state.label);
+    $("f-label").value = state.label;
     $("f-cutoff").checked = state.cutoff;
     // The badge counts the filters that restrict the results; the cutoff, on by default, is not one of them.
     const active = FILTER_KEYS.filter((k) => state[k]).length;
@@ -233,7 +236,8 @@ function render() {
 }
 
 function searchKey() {
-  return JSON.stringify([state.q, state.similar, state.folder, state.from, state.to, state.format, state.cutoff,
+  return JSON.stringify([state.q, state.similar, state.folder, state.from, state.to, state.format, state.label,
+    state.cutoff,
     example ? example.serial : 0]);
 }
 
@@ -386,12 +390,29 @@ $("filter-form").addEventListener("submit", (event) => {
     from: $("f-from").value,
     to: $("f-to").value,
     format: $("f-format").value,
+    label: $("f-label").value,
     cutoff: $("f-cutoff").checked,
   });
 });
 $("f-cutoff").addEventListener("change", () => navigate({ cutoff: $("f-cutoff").checked }));
 $("filters-clear").addEventListener("click", () =>
-  navigate({ folder: "", from: "", to: "", format: "", cutoff: true }));
+  navigate({ folder: "", from: "", to: "", format: "", label: "", cutoff: true }));
+
+/**
+ * The label filter offers the index's tags (from /api/stats) and is shown only when there are some, or when the URL
+ * names one (a shared link): a label the index does not know still filters, to nothing.
+ */
+function showLabelChoice(...labels) {
+  const select = $("f-label");
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const label of labels) {
+    if (label && !known.has(label)) {
+      select.append(el("option", { value: label, text: label }));
+      known.add(label);
+    }
+  }
+  $("f-label-field").hidden = select.options.length <= 1;
+}
 
 // ------------------------------------------------------------------------------------------------ query by example
 
@@ -522,6 +543,15 @@ function renderMeta(meta) {
   const list = $("detail-meta");
   list.replaceChildren();
   for (const [term, value] of rows) list.append(el("dt", { text: term }), el("dd", { text: value }));
+  if (meta.tags && meta.tags.length) {
+    // Each tag filters the search by that label.
+    const tags = meta.tags.map((t) => el("button", {
+      type: "button", class: "ghost tag", title: `Only images tagged “${t.label}”`,
+      text: `${t.label} ${Math.round(t.probability * 100)}%`,
+      onclick: () => navigate({ label: t.label, image: "" }),
+    }));
+    list.append(el("dt", { text: "Tags" }), el("dd", { class: "tags" }, ...tags));
+  }
   const folderButton = el("button", {
     type: "button", class: "ghost", text: "Only this folder",
     onclick: () => navigate({ folder: meta.folder, image: "" }),
@@ -737,6 +767,7 @@ async function refreshStatus() {
     const stats = await api("/api/stats");
     const model = stats.model ? stats.model.name : stats.server_model;
     line.replaceChildren(`${stats.images.toLocaleString()} images · model ${model}`);
+    showLabelChoice(...Object.keys(stats.labels || {}));
     if (stats.indexing && stats.indexing.running) {
       const { done, total } = stats.indexing;
       line.append(" · ", el("span", { class: "busy", text: `indexing ${done}/${total || "?"}` }));

@@ -258,7 +258,8 @@ final class Api {
   }
 
   void image(Context ctx) throws IOException {
-    json(ctx, Json.image(record(ctx)));
+    ImageRecord r = record(ctx);
+    json(ctx, Json.image(r).set("tags", Json.labels(searcher.tags(r.path()))));
   }
 
   void thumbnail(Context ctx) throws IOException {

@@ -186,6 +186,8 @@ class BrowserTest {
     waitForLoadedResults(24);
     WebElement summary = driver.findElement(By.cssSelector("#filters summary"));
     summary.click();
+    waitFor(d -> d.findElement(By.id("index-status")).getText().contains("images"));
+    assertFalse(driver.findElement(By.id("f-label-field")).isDisplayed(), "no label filter: the index has no tags");
     new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("f-format"))).selectByValue("png");
     driver.findElement(By.cssSelector("#filter-form button[type=submit]")).click();
     waitFor(d -> "png".equals(param("format")));
