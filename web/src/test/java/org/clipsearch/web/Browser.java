@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -53,6 +55,13 @@ final class Browser {
     driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
     driver.manage().window().setSize(new Dimension(1100, 760));
     return driver;
+  }
+
+  /** A parameter of the page's current URL (its state: query, filters, open image), or null. */
+  static String param(WebDriver driver, String name) {
+    Object v = ((JavascriptExecutor) driver).executeScript(
+        "return new URLSearchParams(location.search).get(arguments[0]);", name);
+    return v == null ? null : v.toString();
   }
 
   /** Saves a screenshot under web/target/screenshots, the test artifact. */

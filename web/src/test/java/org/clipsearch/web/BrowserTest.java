@@ -115,9 +115,7 @@ class BrowserTest {
   }
 
   private String param(String name) {
-    Object v = ((JavascriptExecutor) driver).executeScript(
-        "return new URLSearchParams(location.search).get(arguments[0]);", name);
-    return v == null ? null : v.toString();
+    return Browser.param(driver, name);
   }
 
   @Test

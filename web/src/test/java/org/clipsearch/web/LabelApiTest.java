@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The label filter ({@code label=}) and the label counts of {@code /api/stats}, on a tagged copy of the shared test
@@ -156,16 +163,11 @@ class LabelApiTest {
   }
 
   @Test
-  void imageDetailsCarryTheirTagsBestFirst() {
+  void imageDetailsCarryTheirTagsBestFirst() throws IOException {
     for (int i = 0; i < shared.files.size(); i += 7) {
       String path = shared.files.get(i).toString();
       JsonNode tags = http.get("/api/images/" + shared.id(i)).json().get("tags");
-      List<LabelScore> expected;
-      try {
-        expected = searcher.tags(path);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
+      List<LabelScore> expected = searcher.tags(path);
       assertTrue(!expected.isEmpty(), "every image was tagged");
       assertEquals(expected.size(), tags.size(), path);
       for (int t = 0; t < expected.size(); t++) {
@@ -177,49 +179,44 @@ class LabelApiTest {
 
   /** The page offers the index's labels as a filter, and an image's details show its tags, each a filter. */
   @Test
-  void thePageFiltersByLabelAndShowsTags(@TempDir Path profile) {
-    org.openqa.selenium.chrome.ChromeDriver driver = Browser.start(profile);
+  void thePageFiltersByLabelAndShowsTags(@TempDir Path profile) throws IOException {
+    ChromeDriver driver = Browser.start(profile);
     try {
-      var wait = new org.openqa.selenium.support.ui.WebDriverWait(driver, java.time.Duration.ofSeconds(30));
+      WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
       driver.get(server.uri() + "?q=a+picture&cutoff=0");
       // The label choice appears once /api/stats has answered (the status line shows its count).
       wait.until(d -> d.findElement(By.id("index-status")).getText().contains("images"));
       driver.findElement(By.cssSelector("#filters summary")).click();
       wait.until(d -> d.findElement(By.id("f-label-field")).isDisplayed());
-      var select = new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("f-label")));
+      Select select = new Select(driver.findElement(By.id("f-label")));
       Set<String> offered = new HashSet<>();
       select.getOptions().forEach(o -> offered.add(o.getAttribute("value")));
       offered.remove("");
       assertEquals(byLabel.keySet(), offered, "the labels the index has, from /api/stats");
 
-      String label = byLabel.entrySet().stream().max(Map.Entry.comparingByValue(
-          java.util.Comparator.comparingInt(Set::size))).orElseThrow().getKey();
+      String label = byLabel.entrySet().stream()
+          .max(Map.Entry.comparingByValue(Comparator.comparingInt(Set::size))).orElseThrow().getKey();
       Set<String> tagged = byLabel.get(label);
       select.selectByValue(label);
       driver.findElement(By.cssSelector("#filter-form button[type=submit]")).click();
       int expected = Math.min(24, tagged.size());
-      wait.until(d -> label.equals(param(d, "label")) && hitIds(d).size() == expected);
+      wait.until(d -> label.equals(Browser.param(d, "label")) && hitIds(d).size() == expected);
       assertTrue(tagged.containsAll(hitIds(driver)), "only images tagged " + label);
 
       // Details: the tags, best first; clicking one filters by it.
       driver.findElement(By.cssSelector("#results .hit")).click();
       wait.until(d -> !d.findElements(By.cssSelector("#detail-meta .tag")).isEmpty());
-      String id = param(driver, "image");
+      String id = Browser.param(driver, "image");
       List<String> shown = driver.findElements(By.cssSelector("#detail-meta .tag")).stream()
           .map(e -> e.getText()).toList();
-      List<LabelScore> tags;
-      try {
-        tags = searcher.tags(id);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
+      List<LabelScore> tags = searcher.tags(id);
       assertEquals(tags.stream().map(t -> t.label() + " " + Math.round(t.probability() * 100) + "%").toList(), shown);
       int last = tags.size() - 1;
       driver.findElements(By.cssSelector("#detail-meta .tag")).get(last).click();
       String other = tags.get(last).label();
-      wait.until(d -> other.equals(param(d, "label")) && param(d, "image") == null);
-      wait.until(d -> other.equals(new org.openqa.selenium.support.ui.Select(d.findElement(By.id("f-label")))
-          .getFirstSelectedOption().getAttribute("value")));
+      wait.until(d -> other.equals(Browser.param(d, "label")) && Browser.param(d, "image") == null);
+      wait.until(d -> other.equals(
+          new Select(d.findElement(By.id("f-label"))).getFirstSelectedOption().getAttribute("value")));
       wait.until(d -> hitIds(d).size() == Math.min(24, byLabel.get(other).size()));
       assertTrue(byLabel.get(other).containsAll(hitIds(driver)), "only images tagged " + other);
       Browser.screenshot(driver, "labels-filter");
@@ -228,13 +225,7 @@ class LabelApiTest {
     }
   }
 
-  private static String param(org.openqa.selenium.WebDriver d, String name) {
-    Object v = ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
-        "return new URLSearchParams(location.search).get(arguments[0]);", name);
-    return v == null ? null : v.toString();
-  }
-
-  private static List<String> hitIds(org.openqa.selenium.WebDriver d) {
+  private static List<String> hitIds(WebDriver d) {
     return d.findElements(By.cssSelector("#results .hit")).stream().map(e -> e.getAttribute("data-id")).toList();
   }
 }
