@@ -179,7 +179,20 @@ def evaluate(model, data):
 
 # ----------------------------------------------------------------------------------------------- main
 
-def load(d):
+def holdout_views(d, size):
+    """The held-out images as the Java encoder sees them at `size` px (build_dataset.py stores them at 64 px)."""
+    stored = np.load(os.path.join(d, 'holdout_rgb.npy'))
+    if stored.shape[1] == size:
+        return stored
+    from PIL import Image
+    import build_dataset
+    paths = [json.loads(l)['path'] for l in open(os.path.join(d, 'holdout.jsonl'), encoding='utf-8')]
+    root = os.path.join(HERE, 'work', 'holdout-images')
+    return np.stack([build_dataset.inference_view(Image.open(os.path.join(root, p)).convert('RGBA'), size)
+                     for p in paths])
+
+
+def load(d, size=64):
     idx = json.load(open(os.path.join(d, 'captions_index.json')))
     text = np.fromfile(os.path.join(d, 'captions.f32'), dtype='<f4').reshape(-1, DIM)
     lines = open(os.path.join(d, 'captions.txt'), encoding='utf-8').read().split('\n')[:-1]
@@ -190,13 +203,17 @@ def load(d):
     caps = idx['train']
     flat = torch.tensor([c for cs in caps for c in cs])
     off = torch.tensor([0] + list(np.cumsum([len(c) for c in caps])))
+    emoji = [json.loads(l).get('source', 'openclipart').startswith('emoji')
+             for l in open(os.path.join(d, 'train.jsonl'), encoding='utf-8')]
+    assert len(emoji) == len(caps), 'train.jsonl and captions_index.json disagree'
     return {
+        'emoji': torch.tensor(emoji),
         'rgba': torch.from_numpy(np.load(os.path.join(d, 'train_rgba.npy'))),
         'box': torch.from_numpy(np.load(os.path.join(d, 'train_box.npy')).astype(np.int64)),
         'noflip': torch.from_numpy(np.load(os.path.join(d, 'train_noflip.npy'))),
         'cap_flat': flat, 'cap_off': off,
         'text': text,
-        'hold_rgb': torch.from_numpy(np.load(os.path.join(d, 'holdout_rgb.npy'))),
+        'hold_rgb': torch.from_numpy(holdout_views(d, size)),
         'hold_q': torch.tensor(idx['holdout_query']),
         'hold_labels': torch.from_numpy(np.load(os.path.join(d, 'holdout_labels.npy'))),
         'hold_cat': torch.from_numpy(np.load(os.path.join(d, 'holdout_cat.npy')).astype(np.int64)),
@@ -209,13 +226,19 @@ def main():
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
     ap.add_argument('--out', default=os.path.join(HERE, '..', 'encoders', 'src', 'main', 'resources', 'org',
                                                    'clipsearch', 'models', 'default'))
-    ap.add_argument('--epochs', type=int, default=35)
+    ap.add_argument('--epochs', type=int, default=140)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--wd', type=float, default=0.05)
     ap.add_argument('--size', type=int, default=64)
     ap.add_argument('--widths', default='32,64,128,256')
     ap.add_argument('--depths', default='1,1,2,1')
+    ap.add_argument('--emoji-share', type=float, default=0.15,
+                    help='fraction of each epoch drawn from the emoji (none are in the evaluation; all of them '
+                         'would be a third of the data); a negative value uses every emoji image once per epoch')
+    ap.add_argument('--title-prob', type=float, default=0.25,
+                    help="probability of training on an image's own title (the form users type and the held-out "
+                         'queries take) instead of a caption drawn uniformly from all of its captions')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -223,7 +246,7 @@ def main():
                          'stops when either reaches 1 (for shared machines; 0 = steps only, fully deterministic)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v1')
+    ap.add_argument('--name', default='clipsearch-default-v2')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
@@ -252,13 +275,20 @@ def main():
         print(f'params {nparams / 1e6:.2f}M  {a.batch / dt:.0f} images/s training')
         return
 
-    data = load(a.data)
-    n = data['rgba'].shape[0]
+    data = load(a.data, a.size)
+    emoji_ids = data['emoji'].nonzero().flatten()
+    other_ids = (~data['emoji']).nonzero().flatten()
+    if a.emoji_share < 0:
+        n_emoji = len(emoji_ids)
+    else:
+        n_emoji = min(len(emoji_ids), round(a.emoji_share / (1 - a.emoji_share) * len(other_ids)))
+    n = len(other_ids) + n_emoji          # images per epoch
     steps_per_epoch = n // a.batch
     total = steps_per_epoch * a.epochs
     if a.max_steps:
         total = min(total, a.max_steps)
-    print(f'{n} training images, {data["text"].shape[0]} texts, {len(data["hold_q"])} held out; model '
+    print(f'{len(other_ids)} openclipart + {n_emoji} of {len(emoji_ids)} emoji images per epoch, '
+          f'{data["text"].shape[0]} texts, {len(data["hold_q"])} held out; model '
           f'{nparams / 1e6:.2f}M params; {total} steps of {a.batch}', flush=True)
 
     decay = [p for nm, p in model.named_parameters() if p.ndim > 1]
@@ -285,14 +315,18 @@ def main():
     step, ema = 0, None
     best = None
     while step < total and not stop:
-        perm = torch.randperm(n, generator=g)
+        pick_emoji = emoji_ids[torch.randperm(len(emoji_ids), generator=g)[:n_emoji]]
+        epoch_ids = torch.cat([other_ids, pick_emoji])
+        perm = epoch_ids[torch.randperm(n, generator=g)]
         for bi in range(steps_per_epoch):
             if step >= total or progress(step) >= 1.0:
                 stop = True
                 break
             ids = perm[bi * a.batch:(bi + 1) * a.batch]
             cnt = data['cap_off'][ids + 1] - data['cap_off'][ids]
-            pick = data['cap_off'][ids] + (torch.rand(len(ids), generator=g) * cnt).long().clamp(max=cnt - 1)
+            pick = (torch.rand(len(ids), generator=g) * cnt).long().clamp(max=cnt - 1)
+            pick = torch.where(torch.rand(len(ids), generator=g) < a.title_prob, 0, pick)   # caption 0: the title
+            pick = data['cap_off'][ids] + pick
             tids = data['cap_flat'][pick]
             t = data['text'][tids]
             x = augment(data['rgba'][ids], data['box'][ids], data['noflip'][ids], a.size, g)

@@ -38,7 +38,7 @@ if [[ $mode == quick ]]; then
   $PY training/train.py --data "$data" --out training/work/quick-model --epochs 1 --max-steps 30 --eval-every 15 \
     --checkpoint training/work/quick-checkpoint.pt "$@"
 else
-  # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the 35 epochs
+  # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the 140 epochs
   # finish well before it, and the run is then step-for-step deterministic.
   $PY training/train.py --data "$data" --minutes 95 "$@"
 fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Short, equal-time training runs that measure one lever each against the same baseline (docs/model.md, "Levers
+# measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
+# then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
+#   training/ablations.sh [MINUTES] [RUN...]     runs: emoji-all title-uniform deeper input-80 (default: all)
+# Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+minutes="${1:-10}"
+shift || true
+runs=("$@")
+[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform deeper input-80)
+out=training/work/ablations
+mkdir -p "$out"
+for run in "${runs[@]}"; do
+  case "$run" in
+    baseline) extra=() ;;                                             # train.py's defaults
+    emoji-all-title-uniform) extra=(--emoji-share -1 --title-prob 0) ;; # the first shipped model's data mix
+    deeper) extra=(--depths 1,2,2,2) ;;                               # 3.0M parameters instead of 1.75M
+    input-80) extra=(--size 80) ;;                                    # 80 px input (the stored resolution)
+    *) echo "unknown run: $run" >&2; exit 2 ;;
+  esac
+  echo "[$(date +%H:%M:%S)] $run: ${extra[*]:-defaults}"
+  /usr/bin/python3 training/train.py --epochs 1000 --minutes "$minutes" --out "$out/$run-model" \
+    --checkpoint "$out/$run-checkpoint.pt" "${extra[@]}" > "$out/$run.log" 2>&1
+  grep '^summary' "$out/$run.log" | /usr/bin/python3 -c \
+    'import json,sys; s=json.loads(sys.stdin.read()[8:]); e=s["final_eval"]; print("  steps %d  R@10 %.3f  object top-1 %.3f  category top-1 %.3f" % (s["steps"], e["R@10"], e["obj_top1"], e["cat_top1"]))'
+done
