@@ -8,8 +8,6 @@ import java.util.concurrent.Callable;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexReport;
-import org.clipsearch.indexer.lucene.HnswSettings;
-import org.clipsearch.indexer.lucene.LuceneImageStore;
 import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.web.IndexingStatus;
 import org.clipsearch.web.WebServer;
@@ -103,10 +101,8 @@ final class ServeCommand implements Callable<Integer> {
       ImageIndexer indexer = null;
       IndexingStatus status = new IndexingStatus();
       if (!paths.isEmpty()) {
-        // An existing index keeps the HNSW settings it was created with (ignored with --solr: the collection's).
-        HnswSettings hnsw = solrOptions.enabled() ? HnswSettings.DEFAULT
-            : LuceneImageStore.settingsFor(indexOptions.path(), null, null, null);
-        indexer = solrOptions.indexer(indexOptions, hnsw).model(model).progress(status).build();
+        // No HNSW settings: an existing index keeps its own (with --solr, the collection's).
+        indexer = solrOptions.indexer(indexOptions, null).model(model).progress(status).build();
         indexer.store().commit(); // a new index is searchable (empty) at once
         config.indexing(status);
       }

@@ -36,11 +36,16 @@ final class SolrOptions {
     return enabled() ? SolrImageSearch.open(solr, collection, model) : ImageSearcher.open(index.path(), model);
   }
 
-  /** An indexer into the collection with --solr (its HNSW settings are the collection's), else the embedded index. */
+  /**
+   * An indexer into the collection with --solr (its HNSW settings are the collection's), else the embedded index,
+   * written with {@code hnsw} or, when null, with the settings the index recorded.
+   */
   ImageIndexer.Builder indexer(IndexOptions index, HnswSettings hnsw) throws IOException {
-    return enabled()
-        ? ImageIndexer.builder().store(SolrImageStore.open(solr, collection)).closeStore(true)
-        : ImageIndexer.builder().index(index.path()).hnsw(hnsw);
+    if (enabled()) {
+      return ImageIndexer.builder().store(SolrImageStore.open(solr, collection)).closeStore(true);
+    }
+    ImageIndexer.Builder builder = ImageIndexer.builder().index(index.path());
+    return hnsw == null ? builder : builder.hnsw(hnsw);
   }
 
   /** Where the images go, for people. */
