@@ -2,7 +2,8 @@
 # Short, equal-time training runs that measure one lever each against the same baseline (docs/model.md, "Levers
 # measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
 # then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
-#   training/ablations.sh [MINUTES] [RUN...]     runs: emoji-all title-uniform deeper input-80 (default: all)
+#   training/ablations.sh [MINUTES] [RUN...]
+# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 (default: all of them)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,13 +11,14 @@ cd "$root"
 minutes="${1:-10}"
 shift || true
 runs=("$@")
-[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform deeper input-80)
+[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80)
 out=training/work/ablations
 mkdir -p "$out"
 for run in "${runs[@]}"; do
   case "$run" in
     baseline) extra=() ;;                                             # train.py's defaults
     emoji-all-title-uniform) extra=(--emoji-share -1 --title-prob 0) ;; # the first shipped model's data mix
+    no-emoji) extra=(--emoji-share 0) ;;                              # openclipart only
     deeper) extra=(--depths 1,2,2,2) ;;                               # 3.0M parameters instead of 1.75M
     input-80) extra=(--size 80) ;;                                    # 80 px input (the stored resolution)
     *) echo "unknown run: $run" >&2; exit 2 ;;
