@@ -250,6 +250,8 @@ def main():
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
+    if a.emoji_share >= 1:
+        ap.error('--emoji-share must be below 1 (the share of emoji among openclipart and emoji images per epoch)')
 
     torch.set_num_threads(a.threads)
     random.seed(a.seed)
