@@ -3,6 +3,7 @@ package org.clipsearch.cluster;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -119,10 +120,12 @@ public final class SolrImageSearch implements ImageSearch {
   public SearchResult search(SearchRequest request) throws IOException {
     long start = System.nanoTime();
     Set<String> exclude = excludedPaths(request.terms());
-    float[] query = queryVector(request.terms());
+    SearchMath.QueryVector embedded = queryVector(request.terms());
+    float[] query = embedded.vector();
+    Duration encoding = Duration.ofNanos(embedded.encodeNanos());
     List<String> filters = filterQueries(request.filters());
     if (!filters.isEmpty() && count(filters) == 0) {
-      return new SearchResult(List.of(), 0, Float.NaN, millisSince(start));
+      return new SearchResult(List.of(), 0, Float.NaN, since(start), encoding);
     }
     int pool = candidatePool(request);
     List<Scored> ranked = vectorCandidates(query, filters, pool + exclude.size());
@@ -142,7 +145,7 @@ public final class SolrImageSearch implements ImageSearch {
     for (Scored s : ranked.subList(from, to)) {
       hits.add(toHit(s.doc, s.score));
     }
-    return new SearchResult(hits, ranked.size(), threshold, millisSince(start));
+    return new SearchResult(hits, ranked.size(), threshold, since(start), encoding);
   }
 
   static int candidatePool(SearchRequest request) {
@@ -245,7 +248,7 @@ public final class SolrImageSearch implements ImageSearch {
   private record Calibration(long images, long madeAt, float[][] sample) {}
 
   /** The normalised weighted sum of the terms' embeddings (as the embedded searcher). */
-  private float[] queryVector(List<QueryTerm> terms) throws IOException {
+  private SearchMath.QueryVector queryVector(List<QueryTerm> terms) throws IOException {
     return SearchMath.queryVector(terms, model, this::indexedVector);
   }
 
@@ -366,8 +369,8 @@ public final class SolrImageSearch implements ImageSearch {
         Instant.ofEpochMilli(date));
   }
 
-  private static long millisSince(long start) {
-    return (System.nanoTime() - start) / 1_000_000;
+  private static Duration since(long start) {
+    return Duration.ofNanos(System.nanoTime() - start);
   }
 
   // ------------------------------------------------------------------------------------------------ images

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -167,10 +168,12 @@ public final class ImageSearcher implements ImageSearch {
     long start = System.nanoTime();
     IndexSearcher searcher = acquire();
     try {
-      float[] query = queryVector(request.terms(), searcher);
+      SearchMath.QueryVector embedded = queryVector(request.terms(), searcher);
+      float[] query = embedded.vector();
+      Duration encoding = Duration.ofNanos(embedded.encodeNanos());
       Query filter = filterQuery(request.filters());
       if (filter != null && searcher.count(filter) == 0) {
-        return new SearchResult(List.of(), 0, Float.NaN, millisSince(start));
+        return new SearchResult(List.of(), 0, Float.NaN, since(start), encoding);
       }
       Set<Integer> exclude = excludedDocs(request.terms(), searcher);
       int pool = candidatePool(request);
@@ -192,7 +195,7 @@ public final class ImageSearcher implements ImageSearch {
       for (Scored s : ranked.subList(from, to)) {
         hits.add(toHit(stored.document(s.doc, HIT_FIELDS), s.score));
       }
-      return new SearchResult(hits, ranked.size(), threshold, millisSince(start));
+      return new SearchResult(hits, ranked.size(), threshold, since(start), encoding);
     } finally {
       searchers.release(searcher);
     }
@@ -293,7 +296,7 @@ public final class ImageSearcher implements ImageSearch {
 
   private record Calibration(Object reader, float[][] sample) {}
 
-  private float[] queryVector(List<QueryTerm> terms, IndexSearcher searcher) throws IOException {
+  private SearchMath.QueryVector queryVector(List<QueryTerm> terms, IndexSearcher searcher) throws IOException {
     return SearchMath.queryVector(terms, model, idOrPath -> indexedVector(searcher, idOrPath));
   }
 
@@ -384,8 +387,8 @@ public final class ImageSearcher implements ImageSearch {
         Instant.ofEpochMilli(date));
   }
 
-  private static long millisSince(long start) {
-    return (System.nanoTime() - start) / 1_000_000;
+  private static Duration since(long start) {
+    return Duration.ofNanos(System.nanoTime() - start);
   }
 
   // ------------------------------------------------------------------------------------------------ images

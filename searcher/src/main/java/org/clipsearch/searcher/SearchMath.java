@@ -47,10 +47,19 @@ public final class SearchMath {
     return (int) Math.min(100_000L, ((long) (needed + step - 1) / step) * step);
   }
 
+  /**
+   * A query's vector and the time its texts and images spent in the encoders.
+   *
+   * @param vector the normalised weighted sum of the terms' embeddings
+   * @param encodeNanos nanoseconds spent embedding texts and images (not looking up indexed images)
+   */
+  public record QueryVector(float[] vector, long encodeNanos) {}
+
   /** The normalised weighted sum of the terms' embeddings; texts are embedded in one batch. */
-  public static float[] queryVector(List<QueryTerm> terms, ClipModel model, IndexedVectors indexed)
+  public static QueryVector queryVector(List<QueryTerm> terms, ClipModel model, IndexedVectors indexed)
       throws IOException {
     float[] sum = new float[model.dimension()];
+    long encodeNanos = 0;
     List<String> texts = new ArrayList<>();
     List<Float> textWeights = new ArrayList<>();
     float positive = 0;
@@ -68,7 +77,11 @@ public final class SearchMath {
           textWeights.add(t.weight());
         }
         case QueryTerm.IndexedImage i -> add(sum, indexed.vector(i.idOrPath()), i.weight());
-        case QueryTerm.ImageBytes b -> add(sum, model.encodeImage(Images.read(b.content())), b.weight());
+        case QueryTerm.ImageBytes b -> {
+          long start = System.nanoTime();
+          add(sum, model.encodeImage(Images.read(b.content())), b.weight());
+          encodeNanos += System.nanoTime() - start;
+        }
         case QueryTerm.Vector v -> {
           if (v.vector().length != model.dimension()) {
             throw new IllegalArgumentException(
@@ -82,12 +95,14 @@ public final class SearchMath {
       throw new IllegalArgumentException("a query needs at least one term with a positive weight");
     }
     if (!texts.isEmpty()) {
+      long start = System.nanoTime();
       float[][] embedded = model.encodeTexts(texts);
+      encodeNanos += System.nanoTime() - start;
       for (int i = 0; i < embedded.length; i++) {
         add(sum, embedded[i], textWeights.get(i));
       }
     }
-    return Vectors.normalizeInPlace(sum);
+    return new QueryVector(Vectors.normalizeInPlace(sum), encodeNanos);
   }
 
   static void add(float[] sum, float[] v, float weight) {

@@ -73,6 +73,8 @@ class QueryKindsTest {
         corpus.brute.assertSameRanking(BruteForce.top(corpus.brute.ranking(query), k), result.hits(), query,
             "'" + text + "' k=" + k);
         assertTrue(Float.isNaN(result.threshold()), "no cutoff in the raw API by default");
+        assertTrue(result.encoding().toNanos() > 0, "the text went through the encoder");
+        assertTrue(result.encoding().compareTo(result.took()) <= 0, "encoding is part of the time taken");
       }
     }
   }
@@ -104,6 +106,7 @@ class QueryKindsTest {
       List<SearchHit> byId = searcher.similar(id, 12, SearchFilters.NONE).hits();
       corpus.brute.assertSameRanking(expected, byId, query, "similar to " + example.path() + " by id");
       assertEquals(byPath, byId);
+      assertEquals(0, searcher.similar(id, 12, null).encoding().toNanos(), "an indexed image needs no encoder");
       assertFalse(byPath.stream().anyMatch(h -> h.path().equals(example.key())), "the example itself is left out");
     }
   }
@@ -138,6 +141,7 @@ class QueryKindsTest {
     SearchResult result = searcher.search(request(List.of(new QueryTerm.ImageBytes(content, 1f)), 15));
     corpus.brute.assertSameRanking(BruteForce.top(corpus.brute.ranking(query), 15), result.hits(), query,
         "query by the bytes of " + corpus.outside);
+    assertTrue(result.encoding().toNanos() > 0, "the image went through the encoder");
   }
 
   @Test

@@ -33,7 +33,6 @@ import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.indexer.ProgressFile;
 import org.clipsearch.searcher.ImageSearcher;
 import org.clipsearch.searcher.QueryParser;
-import org.clipsearch.searcher.SearchMath;
 
 /** The JSON API's handlers. Every input is validated before any work; expensive work runs on the {@link WorkPool}. */
 final class Api {
@@ -105,44 +104,24 @@ final class Api {
     int k = p.integer("k", config.defaultK(), 1, config.maxK());
     int offset = p.integer("offset", 0, 0, config.maxOffset());
     SearchRequest request = new SearchRequest(terms, k, offset, p.filters(), 0, p.bool("keywords"), p.bool("cutoff"));
-    long[] timing = new long[3];
     long submitted = System.nanoTime();
-    SearchResult result = pool.run(() -> timedSearch(request, submitted, timing));
-    ctx.header("Server-Timing", serverTiming(timing));
+    long[] started = new long[1];
+    SearchResult result = pool.run(() -> {
+      started[0] = System.nanoTime();
+      return searcher.search(request);
+    });
+    ctx.header("Server-Timing", serverTiming(started[0] - submitted, result));
     json(ctx, Json.result(result, k, offset).put("query", q));
   }
 
   /**
-   * Runs a text search with the query embedded here rather than inside the searcher, so that the time in the text
-   * encoder and the time in the index can be told apart: {@code timing} receives the nanoseconds spent waiting for a
-   * worker, embedding and searching. With keyword fusion the searcher needs the text itself, so it embeds it there
-   * and the embedding counts as search time.
+   * The W3C Server-Timing header of a search, in milliseconds: waiting for a worker, embedding the query in the
+   * encoders, and the rest of the search (the index's share).
    */
-  private SearchResult timedSearch(SearchRequest request, long submitted, long[] timing) throws IOException {
-    long started = System.nanoTime();
-    SearchRequest search = request;
-    if (!request.keywords()) {
-      float[] query = SearchMath.queryVector(request.terms(), model, id -> {
-        throw new IllegalArgumentException("a text search has no image terms");
-      });
-      search = new SearchRequest(List.of(new QueryTerm.Vector(query, 1f)), request.k(), request.offset(),
-          request.filters(), request.numCandidates(), false, request.cutoff());
-    }
-    long embedded = System.nanoTime();
-    SearchResult result = searcher.search(search);
-    long done = System.nanoTime();
-    timing[0] = started - submitted;
-    timing[1] = search == request ? -1 : embedded - started;
-    timing[2] = done - embedded;
-    // took_ms keeps its meaning: the search, embedding the query included.
-    return new SearchResult(result.hits(), result.candidates(), result.threshold(), (done - started) / 1_000_000);
-  }
-
-  /** The W3C Server-Timing header of {@link #timedSearch}, in milliseconds; no encode entry when not measured apart. */
-  static String serverTiming(long[] timing) {
-    return String.format(Locale.ROOT, "queue;dur=%.3f, ", timing[0] / 1e6)
-        + (timing[1] < 0 ? "" : String.format(Locale.ROOT, "encode;dur=%.3f, ", timing[1] / 1e6))
-        + String.format(Locale.ROOT, "search;dur=%.3f", timing[2] / 1e6);
+  static String serverTiming(long queueNanos, SearchResult result) {
+    long encode = result.encoding().toNanos();
+    return String.format(Locale.ROOT, "queue;dur=%.3f, encode;dur=%.3f, search;dur=%.3f", queueNanos / 1e6,
+        encode / 1e6, (result.took().toNanos() - encode) / 1e6);
   }
 
   void searchPost(Context ctx) throws Exception {
