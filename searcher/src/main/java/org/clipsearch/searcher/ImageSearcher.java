@@ -216,7 +216,31 @@ public final class ImageSearcher implements ImageSearch {
       scored.add(new Scored(hit.doc, v == null ? 0f : Vectors.dot(query, v)));
     }
     scored.sort(Scored.BEST_FIRST);
+    orderTiesByPath(scored, searcher.storedFields());
     return scored;
+  }
+
+  /**
+   * Equal scores (most often one picture under two paths, which share an embedding) are put in path order, as the
+   * SolrCloud backend orders them, so that both backends return and page the same list. Doc ids would do for one
+   * index, but they change as segments merge.
+   */
+  private static void orderTiesByPath(List<Scored> ranked, StoredFields stored) throws IOException {
+    int start = 0;
+    while (start < ranked.size()) {
+      int end = start + 1;
+      while (end < ranked.size() && ranked.get(end).score == ranked.get(start).score) {
+        end++;
+      }
+      if (end - start > 1) {
+        Map<Integer, String> paths = new HashMap<>();
+        for (Scored s : ranked.subList(start, end)) {
+          paths.put(s.doc, stored.document(s.doc, Set.of(IndexSchema.PATH)).get(IndexSchema.PATH));
+        }
+        ranked.subList(start, end).sort(Comparator.comparing(s -> paths.get(s.doc)));
+      }
+      start = end;
+    }
   }
 
   private List<Scored> fuseWithKeywords(IndexSearcher searcher, List<Scored> vectorRanked, SearchRequest request,
