@@ -3,7 +3,7 @@
 # measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
 # then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
 #   training/ablations.sh [MINUTES] [RUN...]
-# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 (default: all of them)
+# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average (default: all of them)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,7 +11,7 @@ cd "$root"
 minutes="${1:-10}"
 shift || true
 runs=("$@")
-[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80)
+[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80 hue average)
 out=training/work/ablations
 mkdir -p "$out"
 for run in "${runs[@]}"; do
@@ -21,6 +21,8 @@ for run in "${runs[@]}"; do
     no-emoji) extra=(--emoji-share 0) ;;                              # openclipart only
     deeper) extra=(--depths 1,2,2,2) ;;                               # 3.0M parameters instead of 1.75M
     input-80) extra=(--size 80) ;;                                    # 80 px input (the stored resolution)
+    hue) extra=(--hue-prob 0.3) ;;                                    # hues turned where captions name no colour
+    average) extra=(--ema 0.999) ;;                                   # export the weights' moving average
     *) echo "unknown run: $run" >&2; exit 2 ;;
   esac
   echo "[$(date +%H:%M:%S)] $run: ${extra[*]:-defaults}"

@@ -8,10 +8,12 @@ Reads (from --data, written by build_dataset.py + the Java `encode` command):
   holdout_cat.npy
 """
 import argparse
+import copy
 import json
 import math
 import os
 import random
+import re
 import time
 
 import numpy as np
@@ -97,8 +99,23 @@ def backgrounds(b, size, g):
     return bg
 
 
-def augment(rgba_u8, box, noflip, out, g, p_exact=0.3):
-    """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised."""
+# Words that make a caption depend on an image's colours; images drawn with such a caption keep their hues.
+COLOUR_WORDS = re.compile(r'\b(red|green|blue|yellow|orange|purple|violet|pink|brown|black|white|gr[ae]y|gold(en)?|'
+                          r'silver|cyan|magenta|turquoise|beige|maroon|navy|teal|lime|olive|crimson|scarlet|'
+                          r'colou?r(s|ed|ful)?|rainbow|multicolou?red|monochrome|tan)\b', re.IGNORECASE)
+
+
+def hue_rotation(angle):
+    """B angles (radians) -> B x 3 x 3 matrices rotating RGB about the grey axis: hue turns, greys stay grey."""
+    k = torch.full((3,), 1 / math.sqrt(3))
+    cross = torch.tensor([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    c, s = angle.cos().view(-1, 1, 1), angle.sin().view(-1, 1, 1)
+    return c * torch.eye(3) + s * cross + (1 - c) * torch.outer(k, k)
+
+
+def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None):
+    """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised. recolour: B booleans, images whose hues
+    may be turned (their caption names no colour), so shape rather than colour carries the meaning."""
     b, s = rgba_u8.shape[0], rgba_u8.shape[1]
     x = rgba_u8.permute(0, 3, 1, 2).float() / 255.0
     a = x[:, 3:4]
@@ -139,6 +156,9 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3):
     grey = (0.299 * y[:, 0:1] + 0.587 * y[:, 1:2] + 0.114 * y[:, 2:3])
     y = ((y - grey) * sa + grey).clamp(0, 1)
     x = torch.where(j, y, x)
+    if recolour is not None and recolour.any():
+        turned = torch.bmm(hue_rotation(torch.rand(b, generator=g) * 2 * math.pi), x.flatten(2)).view_as(x)
+        x = torch.where(recolour.view(b, 1, 1, 1), turned.clamp(0, 1), x)
     return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
 
@@ -200,6 +220,7 @@ def load(d, size=64):
     n_lines = len(lines)
     assert text.shape[0] == n_lines, f'captions.f32 has {text.shape[0]} rows, captions.txt {n_lines} lines'
     text = F.normalize(torch.from_numpy(text.copy()), dim=-1)
+    names_colour = torch.tensor([bool(COLOUR_WORDS.search(l)) for l in lines])
     caps = idx['train']
     flat = torch.tensor([c for cs in caps for c in cs])
     off = torch.tensor([0] + list(np.cumsum([len(c) for c in caps])))
@@ -212,7 +233,7 @@ def load(d, size=64):
         'box': torch.from_numpy(np.load(os.path.join(d, 'train_box.npy')).astype(np.int64)),
         'noflip': torch.from_numpy(np.load(os.path.join(d, 'train_noflip.npy'))),
         'cap_flat': flat, 'cap_off': off,
-        'text': text,
+        'text': text, 'names_colour': names_colour,
         'hold_rgb': torch.from_numpy(holdout_views(d, size)),
         'hold_q': torch.tensor(idx['holdout_query']),
         'hold_labels': torch.from_numpy(np.load(os.path.join(d, 'holdout_labels.npy'))),
@@ -239,6 +260,11 @@ def main():
     ap.add_argument('--title-prob', type=float, default=0.25,
                     help="probability of training on an image's own title (the form users type and the held-out "
                          'queries take) instead of a caption drawn uniformly from all of its captions')
+    ap.add_argument('--hue-prob', type=float, default=0,
+                    help='probability of turning the hues of an image whose drawn caption names no colour')
+    ap.add_argument('--ema', type=float, default=0,
+                    help='decay of the exponential moving average of the weights that is evaluated and exported '
+                         '(0 = export the trained weights themselves)')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -298,6 +324,19 @@ def main():
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': a.wd}, {'params': no_decay, 'weight_decay': 0},
                              {'params': [logit_scale], 'weight_decay': 0}], lr=a.lr, betas=(0.9, 0.98))
     warm = min(500, total // 10 + 1)
+    # Late in training the held-out recall stalls while the training loss still falls; an average of the weights over
+    # the last ~1/(1-decay) steps is the usual remedy. Measured (docs/model.md): ahead of the last weights for most of
+    # a run, level with them at the end of the cosine schedule. BatchNorm statistics are averaged too.
+    averaged = copy.deepcopy(model) if a.ema > 0 else None
+
+    def update_average(step):
+        d = min(a.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for ea, v in zip(averaged.state_dict().values(), model.state_dict().values()):
+                if ea.dtype.is_floating_point:
+                    ea.mul_(d).add_(v, alpha=1 - d)
+                else:
+                    ea.copy_(v)
 
     def progress(step):
         p = step / total
@@ -314,7 +353,7 @@ def main():
     print('step 0', json.dumps(evaluate(model, data)), flush=True)
     t0 = time.time()
     stop = False
-    step, ema = 0, None
+    step, smooth_loss = 0, None
     best = None
     while step < total and not stop:
         pick_emoji = emoji_ids[torch.randperm(len(emoji_ids), generator=g)[:n_emoji]]
@@ -331,7 +370,10 @@ def main():
             pick = data['cap_off'][ids] + pick
             tids = data['cap_flat'][pick]
             t = data['text'][tids]
-            x = augment(data['rgba'][ids], data['box'][ids], data['noflip'][ids], a.size, g)
+            recolour = None     # drawn only when asked for, so that runs without it keep their random stream
+            if a.hue_prob > 0:
+                recolour = (torch.rand(len(ids), generator=g) < a.hue_prob) & ~data['names_colour'][tids]
+            x = augment(data['rgba'][ids], data['box'][ids], data['noflip'][ids], a.size, g, recolour=recolour)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
             z = F.normalize(model(x), dim=-1)
@@ -347,22 +389,32 @@ def main():
             opt.step()
             with torch.no_grad():
                 logit_scale.clamp_(0, math.log(100))
+            if averaged is not None:
+                update_average(step)
             step += 1
-            ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+            smooth_loss = loss.item() if smooth_loss is None else 0.98 * smooth_loss + 0.02 * loss.item()
             if step % 50 == 0:
                 el = time.time() - t0
-                print(f'step {step}/{total} epoch {step / steps_per_epoch:.2f} loss {ema:.4f} scale '
+                print(f'step {step}/{total} epoch {step / steps_per_epoch:.2f} loss {smooth_loss:.4f} scale '
                       f'{logit_scale.exp().item():.1f} lr {lr_at(step):.2e} {step * a.batch / el:.0f} img/s '
                       f'progress {progress(step):.3f} eta {el / progress(step) * (1 - progress(step)) / 60:.1f} min',
                       flush=True)
             if step % a.eval_every == 0 or step == total or progress(step) >= 1.0:
                 r = evaluate(model, data)
                 print(f'step {step} eval', json.dumps(r), flush=True)
-                torch.save({'model': model.state_dict(), 'logit_scale': logit_scale.detach(), 'step': step,
-                            'args': vars(a), 'eval': r}, a.checkpoint)
+                state = {'model': model.state_dict(), 'logit_scale': logit_scale.detach(), 'step': step,
+                         'args': vars(a), 'eval': r}
+                if averaged is not None:
+                    state['eval_trained'] = r
+                    r = state['eval'] = evaluate(averaged, data)
+                    state['model_trained'], state['model'] = state['model'], averaged.state_dict()
+                    print(f'step {step} eval-average', json.dumps(r), flush=True)
+                torch.save(state, a.checkpoint)
                 best = r
 
     # ---- export
+    if averaged is not None:
+        model = averaged
     model.eval()
     exp = Exported(model).eval()
     ex = torch.zeros(1, 3, a.size, a.size)
