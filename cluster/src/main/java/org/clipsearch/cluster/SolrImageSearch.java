@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -463,25 +462,7 @@ public final class SolrImageSearch implements ImageSearch {
 
   @Override
   public Map<String, Long> labelCounts(SearchFilters filters) throws IOException {
-    return labelCounts(cluster, collection, filterQueries(filters));
-  }
-
-  /** Per label, the images that carry its tag among those passing {@code fq}: a facet, most frequent first. */
-  static Map<String, Long> labelCounts(SolrCluster cluster, String collection, List<String> fq) throws IOException {
-    SolrQuery q = new SolrQuery("*:*");
-    fq.forEach(q::addFilterQuery);
-    q.setRows(0);
-    q.setFacet(true);
-    q.addFacetField(SolrFields.LABEL);
-    q.setFacetLimit(-1);
-    q.setFacetMinCount(1);
-    q.setFacetSort("count"); // ties: in index order, which is by label, as the embedded index orders them
-    Map<String, Long> counts = new LinkedHashMap<>();
-    var field = cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection).getFacetField(SolrFields.LABEL);
-    if (field != null && field.getValues() != null) {
-      field.getValues().forEach(c -> counts.put(c.getName(), c.getCount()));
-    }
-    return counts;
+    return SolrImageStore.labelCounts(cluster, collection, filterQueries(filters));
   }
 
   @Override

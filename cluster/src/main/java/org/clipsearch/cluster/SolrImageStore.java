@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -315,7 +316,7 @@ public final class SolrImageStore implements ImageStore {
     long taggedImages = cluster.request(new QueryRequest(tagged), collection).getResults().getNumFound();
     return new IndexStats(images, SolrCollections.recordedModel(cluster, collection), size,
         props.getOrDefault(SolrCollections.VECTOR_FORMAT, "float"), lastCommit, taggedImages,
-        taggedImages == 0 ? Map.of() : SolrImageSearch.labelCounts(cluster, collection, List.of()));
+        taggedImages == 0 ? Map.of() : labelCounts(cluster, collection, List.of()));
   }
 
   @Override
@@ -323,5 +324,23 @@ public final class SolrImageStore implements ImageStore {
     if (ownsCluster) {
       cluster.close();
     }
+  }
+
+  /** Per label, the images that carry its tag among those passing {@code fq}: a facet, most frequent first. */
+  static Map<String, Long> labelCounts(SolrCluster cluster, String collection, List<String> fq) throws IOException {
+    SolrQuery q = new SolrQuery("*:*");
+    fq.forEach(q::addFilterQuery);
+    q.setRows(0);
+    q.setFacet(true);
+    q.addFacetField(SolrFields.LABEL);
+    q.setFacetLimit(-1);
+    q.setFacetMinCount(1);
+    q.setFacetSort("count"); // ties: in index order, which is by label, as the embedded index orders them
+    Map<String, Long> counts = new LinkedHashMap<>();
+    var field = cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection).getFacetField(SolrFields.LABEL);
+    if (field != null && field.getValues() != null) {
+      field.getValues().forEach(c -> counts.put(c.getName(), c.getCount()));
+    }
+    return counts;
   }
 }
