@@ -1,6 +1,7 @@
 package org.clipsearch.searcher;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -220,6 +221,14 @@ public final class ImageSearcher implements ImageSearch {
     return scored;
   }
 
+  private static String pathOf(StoredFields stored, int doc) {
+    try {
+      return stored.document(doc, Set.of(IndexSchema.PATH)).get(IndexSchema.PATH);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /**
    * Equal scores (most often one picture under two paths, which share an embedding) are put in path order, as the
    * SolrCloud backend orders them, so that both backends return and page the same list. Doc ids would do for one
@@ -235,7 +244,7 @@ public final class ImageSearcher implements ImageSearch {
       if (end - start > 1) {
         Map<Integer, String> paths = new HashMap<>();
         for (Scored s : ranked.subList(start, end)) {
-          paths.put(s.doc, stored.document(s.doc, Set.of(IndexSchema.PATH)).get(IndexSchema.PATH));
+          paths.put(s.doc, pathOf(stored, s.doc));
         }
         ranked.subList(start, end).sort(Comparator.comparing(s -> paths.get(s.doc)));
       }
@@ -271,7 +280,10 @@ public final class ImageSearcher implements ImageSearch {
     }
     IndexReader reader = searcher.getIndexReader();
     List<Scored> result = new ArrayList<>();
-    for (int doc : SearchMath.fuse(vectorOrder, keywordOrder)) {
+    StoredFields stored = searcher.storedFields();
+    Map<Integer, String> paths = new HashMap<>();
+    Comparator<Integer> byPath = Comparator.comparing(doc -> paths.computeIfAbsent(doc, d -> pathOf(stored, d)));
+    for (int doc : SearchMath.fuse(vectorOrder, keywordOrder, byPath)) {
       Float score = cosine.get(doc);
       if (score == null) {
         float[] v = LuceneImageStore.vector(reader, doc);

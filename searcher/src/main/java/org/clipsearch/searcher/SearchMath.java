@@ -142,6 +142,14 @@ public final class SearchMath {
    * is in; ties go to the smaller key, so the order is deterministic.
    */
   public static <K extends Comparable<K>> List<K> fuse(List<K> first, List<K> second) {
+    return fuse(first, second, Comparator.naturalOrder());
+  }
+
+  /**
+   * {@link #fuse(List, List)} with ties in {@code ties} order. Ties are common in RRF (rank 3 in one list alone
+   * scores as rank 3 in the other alone); backends whose keys differ order them by one thing, the path.
+   */
+  public static <K> List<K> fuse(List<K> first, List<K> second, Comparator<? super K> ties) {
     Map<K, Float> fused = new LinkedHashMap<>();
     for (int rank = 0; rank < first.size(); rank++) {
       fused.merge(first.get(rank), 1f / (RRF_K + rank + 1), Float::sum);
@@ -150,7 +158,7 @@ public final class SearchMath {
       fused.merge(second.get(rank), 1f / (RRF_K + rank + 1), Float::sum);
     }
     List<K> order = new ArrayList<>(fused.keySet());
-    order.sort(Comparator.comparing((K k) -> -fused.get(k)).thenComparing(Comparator.naturalOrder()));
+    order.sort(Comparator.comparing((K k) -> -fused.get(k)).thenComparing(ties));
     return order;
   }
 

@@ -1,6 +1,7 @@
 package org.clipsearch.searcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One picture under several paths shares one embedding, so its copies tie exactly. The embedded index puts them in
- * path order, as the SolrCloud backend does, whatever order they were indexed in.
+ * Ties on the embedded index come in path order, as on the SolrCloud backend, whatever order the images were
+ * indexed in: copies of one picture (one embedding, equal scores) and equal ranks in keyword fusion.
  */
 class TieOrderTest {
   static final Instant T = Instant.parse("2022-05-01T00:00:00Z");
@@ -44,5 +45,37 @@ class TieOrderTest {
       assertEquals(List.of("a", "b", "c"),
           hits.stream().map(h -> Path.of(h.path()).getParent().getFileName().toString()).toList());
     }
+  }
+
+  @Test
+  void keywordFusionBreaksRankTiesByPath() throws IOException {
+    // b/ is indexed first, so its images get the smaller doc ids; a/zebra.png is the only keyword match.
+    for (int i = 0; i < 8; i++) {
+      TestFiles.write(dir.resolve("b").resolve("picture" + i + ".png"), "png", TestFiles.draw(64, 64, 100 + i), T);
+    }
+    TestFiles.write(dir.resolve("a").resolve("zebra.png"), "png", TestFiles.draw(64, 64, 7), T);
+    Path index = dir.resolve("index");
+    for (String folder : List.of("b", "a")) {
+      try (ImageIndexer indexer = ImageIndexer.builder().index(index).model(TestFiles.model()).threads(1).build()) {
+        indexer.index(List.of(dir.resolve(folder)));
+      }
+    }
+    try (ImageSearcher searcher = ImageSearcher.open(index, TestFiles.model())) {
+      // Two candidates each way: the vector ranking's first and the keyword ranking's first score the same in RRF.
+      SearchRequest vectorOnly = new SearchRequest(List.of(new QueryTerm.Text("zebra", 1f)), 2, 0, null, 1, false,
+          false);
+      List<SearchHit> byVector = searcher.search(vectorOnly).hits();
+      assertFalse(byVector.stream().anyMatch(h -> shortName(h).equals("a/zebra.png")),
+          "the set-up needs the zebra outside the vector ranking's first two: " + byVector);
+      List<SearchHit> fused = searcher.search(vectorOnly.withKeywords(true)).hits();
+      assertEquals(List.of("a/zebra.png", shortName(byVector.get(0))),
+          fused.stream().map(TieOrderTest::shortName).toList(),
+          "rank 1 by keywords ties rank 1 by vector; a/zebra.png comes before b/...");
+    }
+  }
+
+  private static String shortName(SearchHit hit) {
+    Path path = Path.of(hit.path());
+    return path.getParent().getFileName() + "/" + path.getFileName();
   }
 }
