@@ -5,8 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -234,7 +234,7 @@ public final class ImageSearcher implements ImageSearch {
    * SolrCloud backend orders them, so that both backends return and page the same list. Doc ids would do for one
    * index, but they change as segments merge.
    */
-  private static void orderTiesByPath(List<Scored> ranked, StoredFields stored) throws IOException {
+  private static void orderTiesByPath(List<Scored> ranked, StoredFields stored) {
     int start = 0;
     while (start < ranked.size()) {
       int end = start + 1;
