@@ -3,7 +3,7 @@
 # measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
 # then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
 #   training/ablations.sh [MINUTES] [RUN...]
-# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average (default: all of them)
+# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite (default: all of them)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -11,7 +11,7 @@ cd "$root"
 minutes="${1:-10}"
 shift || true
 runs=("$@")
-[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80 hue average)
+[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite)
 out=training/work/ablations
 mkdir -p "$out"
 for run in "${runs[@]}"; do
@@ -23,6 +23,8 @@ for run in "${runs[@]}"; do
     input-80) extra=(--size 80) ;;                                    # 80 px input (the stored resolution)
     hue) extra=(--hue-prob 0.3) ;;                                    # hues turned where captions name no colour
     average) extra=(--ema 0.999) ;;                                   # export the weights' moving average
+    recolour) extra=(--recolour-prob 0.3) ;;                          # one-hued images turned to a named colour
+    composite) extra=(--composite-prob 0.15) ;;                       # two images side by side, both named
     *) echo "unknown run: $run" >&2; exit 2 ;;
   esac
   echo "[$(date +%H:%M:%S)] $run: ${extra[*]:-defaults}"

@@ -7,9 +7,12 @@ Outputs (in --out, default training/work/dataset/):
   captions.txt         every unique text to embed (one per line, no empty lines): training captions, held-out
                        queries (cleaned titles) and zero-shot prompts
   captions_index.json  per training image the indices of its captions; per held-out image its query index;
-                       zero-shot prompt indices
+                       zero-shot prompt indices; extra data: colour words with their hue angles, per training image
+                       the captions of its recolourings (one per colour, none for a many-coloured image), and pairs
+                       of training images to compose side by side with a caption naming both
   train_rgba.npy       uint8 N x S x S x 4, each image resized (aspect kept, bicubic) into S x S, centred, padded
                        transparent; train_box.npy int16 N x 4 (x0, y0, w, h of the content inside the square)
+  train_hue.npy        float32 N: hue angle of an image drawn mostly in one hue (NaN otherwise)
   train_noflip.npy     bool N: captions mention left/right, text, letters, flags, arrows... (no horizontal flips)
   holdout_rgb.npy      uint8 M x 64 x 64 x 3: held-out images preprocessed exactly as at inference (composited onto
                        white, shortest side resized to 64 with Pillow bicubic, centre crop)
@@ -23,7 +26,9 @@ import argparse
 import hashlib
 import io
 import json
+import math
 import os
+import random
 import re
 import struct
 import sys
@@ -454,6 +459,74 @@ def emoji_records():
     return recs
 
 
+# ----------------------------------------------------------------------------------------------- extra data
+
+# Colour words and their hue angles in the chroma plane (angle of (u, v) below: red 0, yellow +60, green +120),
+# measured from a typical sRGB shade of each; train.py turns hues about the grey axis by the same convention.
+COLOUR_SHADES = {'red': (0.85, 0.1, 0.1), 'orange': (1.0, 0.55, 0.0), 'yellow': (1.0, 0.9, 0.1),
+                 'green': (0.1, 0.65, 0.15), 'blue': (0.1, 0.35, 0.9), 'purple': (0.5, 0.1, 0.75)}
+COLOUR_IN_TEXT = re.compile(r'\b(red|green|blue|yellow|orange|purple|violet|pink|brown|black|white|gr[ae]y|gold(en)?|'
+                            r'silver|colou?r(s|ed|ful)?|rainbow|multicolou?red|monochrome)\b')
+
+
+def chroma(rgb):
+    """... x 3 floats in [0, 1] -> (u, v): the colour's offset from the grey axis, in an orthonormal plane."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return (2 * r - g - b) / math.sqrt(6), (g - b) / math.sqrt(2)
+
+
+def hue_angle(rgb):
+    u, v = chroma(np.asarray(rgb, dtype=np.float64))
+    return float(np.arctan2(v, u))
+
+
+COLOUR_ANGLES = {name: hue_angle(shade) for name, shade in COLOUR_SHADES.items()}
+
+
+def dominant_hue(rgba_u8):
+    """The hue angle of an image drawn mostly in one hue, else None: at least 35% of its opaque pixels saturated, and
+    their hues concentrated (mean resultant length of their unit hue vectors at least 0.8). Recolouring such an image
+    to another hue and naming that colour is a truthful caption; a many-coloured image has no single colour to name."""
+    px = rgba_u8.reshape(-1, 4).astype(np.float64) / 255.0
+    px = px[px[:, 3] > 0.5, :3]
+    if len(px) < 50:
+        return None
+    u, v = chroma(px)
+    c = np.hypot(u, v)
+    sat = c > 0.15
+    if sat.mean() < 0.35:
+        return None
+    uu, vv = u[sat] / c[sat], v[sat] / c[sat]
+    mu, mv = uu.mean(), vv.mean()
+    if math.hypot(mu, mv) < 0.8:
+        return None
+    return math.atan2(mv, mu)
+
+
+def recolour_captions(r, rng):
+    """One caption per colour word for an image recoloured to that colour ("a red car"), from its cleaned title."""
+    t = r['caption']
+    if COLOUR_IN_TEXT.search(t.lower()) or len(t) > 40:
+        return None
+    forms = [lambda c: article(f'{c} {t}'), lambda c: f'{c} {t}', lambda c: f'a drawing of {article(f"{c} {t}")}',
+             lambda c: f'{article(f"{c} {t}")}, clipart']
+    return [rng.choice(forms)(c) for c in COLOUR_SHADES]
+
+
+def composite_captions(recs, rng, per_image=2):
+    """Pairs of training images to be drawn side by side (train.py composes them) and a caption naming both."""
+    short = [i for i, r in enumerate(recs) if len(r['caption']) <= 30]
+    forms = [lambda a, b: f'{article(a)} and {article(b)}', lambda a, b: f'a drawing of {article(a)} and {article(b)}',
+             lambda a, b: f'{article(a)} next to {article(b)}', lambda a, b: f'{a} and {b}']
+    pairs = []
+    for i in short:
+        for _ in range(per_image):
+            j = rng.choice(short)
+            if j != i and recs[j]['caption'] != recs[i]['caption']:
+                pairs.append((i, j, rng.choice(forms)(recs[i]['caption'], recs[j]['caption'])))
+    return pairs
+
+
 # ----------------------------------------------------------------------------------------------- workers
 
 def work_train(args):
@@ -568,6 +641,16 @@ def main():
     hold_q = [tid(r['caption']) for r in hold_recs]
     obj_prompts = [tid(f'a drawing of {article(n)}') for n in names]
     cat_prompts = [tid(f'a drawing of {tidy(c)}') for c in tops]
+    # Extra data for train.py's --recolour-prob and --composite-prob: its texts come after all the texts above, so
+    # that runs without it see the same caption indices (and the same random stream) as before.
+    rng = random.Random(20261128)
+    hues = [dominant_hue(x) for x in arrs]
+    recolour = []
+    for r, h in zip(train_recs, hues):
+        caps = recolour_captions(r, rng) if h is not None else None
+        recolour.append([tid(c) for c in caps] if caps else [])
+    pairs = [(i, j, tid(c)) for i, j, c in composite_captions(train_recs, rng)]
+    print(f'recolourable images: {sum(1 for c in recolour if c)}; composite pairs: {len(pairs)}', flush=True)
     cap_text = ''.join(t + '\n' for t in texts)
     cap_path = os.path.join(a.out, 'captions.txt')
     if not os.path.exists(cap_path) or open(cap_path, encoding='utf-8').read() != cap_text:
@@ -575,7 +658,10 @@ def main():
             f.write(cap_text)
     with open(os.path.join(a.out, 'captions_index.json'), 'w') as f:
         json.dump({'train': train_caps, 'holdout_query': hold_q, 'object_names': names,
-                   'object_prompts': obj_prompts, 'categories': tops, 'category_prompts': cat_prompts}, f)
+                   'object_prompts': obj_prompts, 'categories': tops, 'category_prompts': cat_prompts,
+                   'colours': [{'name': n, 'angle': a} for n, a in COLOUR_ANGLES.items()],
+                   'recolour': recolour, 'composites': pairs}, f)
+    np.save(os.path.join(a.out, 'train_hue.npy'), np.array([np.nan if h is None else h for h in hues], np.float32))
 
     # ---- labels for evaluation
     hold_obj = [object_matches(r, names) for r in hold_recs]

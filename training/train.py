@@ -113,9 +113,51 @@ def hue_rotation(angle):
     return c * torch.eye(3) + s * cross + (1 - c) * torch.outer(k, k)
 
 
-def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None):
+def compose(rgba_u8, box, first, second, g):
+    """Pairs of images (indices into rgba_u8 / box) drawn side by side or one above the other, each scaled to fit its
+    half at a random size and place. Returns their RGBA pictures (B x S x S x 4 uint8) and content boxes."""
+    b, s = len(first), rgba_u8.shape[1]
+    side_by_side = torch.rand(b, generator=g) < 0.5
+    canvas = torch.zeros(b, 4, s, s)                 # premultiplied RGBA: sampling at edges does not bleed black
+    for slot, src in enumerate((first, second)):
+        bx = box[src].float()
+        cw = torch.where(side_by_side, s / 2, float(s))
+        ch = torch.where(side_by_side, float(s), s / 2)
+        cx = torch.where(side_by_side, slot * s / 2, 0.0)
+        cy = torch.where(side_by_side, 0.0, slot * s / 2)
+        f = torch.minimum(cw / bx[:, 2], ch / bx[:, 3]) * (0.75 + 0.25 * torch.rand(b, generator=g))
+        px = cx + torch.rand(b, generator=g) * (cw - bx[:, 2] * f)
+        py = cy + torch.rand(b, generator=g) * (ch - bx[:, 3] * f)
+        theta = torch.zeros(b, 2, 3)                 # output (canvas) coordinates -> source coordinates, both [-1, 1]
+        theta[:, 0, 0] = 1 / f
+        theta[:, 1, 1] = 1 / f
+        theta[:, 0, 2] = 2 * bx[:, 0] / s + 1 / f - 2 * px / (s * f) - 1
+        theta[:, 1, 2] = 2 * bx[:, 1] / s + 1 / f - 2 * py / (s * f) - 1
+        img = rgba_u8[src].permute(0, 3, 1, 2).float() / 255.0
+        img = torch.cat([img[:, :3] * img[:, 3:], img[:, 3:]], 1)
+        part = F.grid_sample(img, F.affine_grid(theta, (b, 4, s, s), align_corners=False), mode='bilinear',
+                             padding_mode='zeros', align_corners=False)
+        canvas = part + canvas * (1 - part[:, 3:])
+    alpha = canvas[:, 3:]
+    rgb = torch.where(alpha > 1e-3, canvas[:, :3] / alpha.clamp(min=1e-3), torch.ones_like(canvas[:, :3]))
+    out = (torch.cat([rgb.clamp(0, 1), alpha], 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    cols, rows = alpha[:, 0].amax(1) > 0.02, alpha[:, 0].amax(2) > 0.02
+    idx = torch.arange(s)
+
+    def extent(m):
+        lo = torch.where(m, idx, s).amin(1)
+        hi = torch.where(m, idx, -1).amax(1)
+        return lo, (hi - lo + 1).clamp(min=1)
+    x0, w = extent(cols)
+    y0, h = extent(rows)
+    return out, torch.stack([x0.clamp(max=s - 1), y0.clamp(max=s - 1), w, h], 1)
+
+
+def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None, whole=None):
     """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised. recolour: B booleans, images whose hues
-    may be turned (their caption names no colour), so shape rather than colour carries the meaning."""
+    may be turned (their caption names no colour), so shape rather than colour carries the meaning. turn: B hue
+    angles (radians, NaN for none) for images whose caption names the colour they are turned to. whole: B booleans,
+    pictures whose crop must keep all of their content (composites: their caption names every part)."""
     b, s = rgba_u8.shape[0], rgba_u8.shape[1]
     x = rgba_u8.permute(0, 3, 1, 2).float() / 255.0
     a = x[:, 3:4]
@@ -126,6 +168,8 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None):
     small = torch.minimum(box[:, 2], box[:, 3])
     # random resized crop over the content's bounding square
     area = 0.4 + 0.6 * torch.rand(b, generator=g)
+    if whole is not None:
+        area = torch.where(whole, 0.85 + 0.25 * (area - 0.4), area)
     logr = (torch.rand(b, generator=g) * 2 - 1) * math.log(4 / 3)
     side = big * area.sqrt()
     cw, ch = side * torch.exp(logr / 2), side * torch.exp(-logr / 2)
@@ -159,6 +203,11 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None):
     if recolour is not None and recolour.any():
         turned = torch.bmm(hue_rotation(torch.rand(b, generator=g) * 2 * math.pi), x.flatten(2)).view_as(x)
         x = torch.where(recolour.view(b, 1, 1, 1), turned.clamp(0, 1), x)
+    if turn is not None:
+        named = ~turn.isnan()
+        if named.any():
+            turned = torch.bmm(hue_rotation(turn.nan_to_num(0)), x.flatten(2)).view_as(x)
+            x = torch.where(named.view(b, 1, 1, 1), turned.clamp(0, 1), x)
     return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
 
@@ -227,7 +276,15 @@ def load(d, size=64):
     emoji = [json.loads(l).get('source', 'openclipart').startswith('emoji')
              for l in open(os.path.join(d, 'train.jsonl'), encoding='utf-8')]
     assert len(emoji) == len(caps), 'train.jsonl and captions_index.json disagree'
+    # extra data (build_dataset.py): recolourings named by colour, and pairs of images composed into one picture
+    recolour = torch.full((len(caps), len(idx['colours'])), -1, dtype=torch.long)
+    for i, cs in enumerate(idx['recolour']):
+        if cs:
+            recolour[i] = torch.tensor(cs)
     return {
+        'recolour': recolour, 'hue': torch.from_numpy(np.load(os.path.join(d, 'train_hue.npy'))),
+        'colour_angle': torch.tensor([c['angle'] for c in idx['colours']], dtype=torch.float32),
+        'pairs': torch.tensor(idx['composites'], dtype=torch.long).view(-1, 3),
         'emoji': torch.tensor(emoji),
         'rgba': torch.from_numpy(np.load(os.path.join(d, 'train_rgba.npy'))),
         'box': torch.from_numpy(np.load(os.path.join(d, 'train_box.npy')).astype(np.int64)),
@@ -262,6 +319,12 @@ def main():
                          'queries take) instead of a caption drawn uniformly from all of its captions')
     ap.add_argument('--hue-prob', type=float, default=0,
                     help='probability of turning the hues of an image whose drawn caption names no colour')
+    ap.add_argument('--recolour-prob', type=float, default=0,
+                    help='probability of turning a one-hued image to one of the colour words and training on a caption '
+                         'that names that colour ("a red car")')
+    ap.add_argument('--composite-prob', type=float, default=0,
+                    help='probability of replacing an image by two training images side by side, with a caption '
+                         'naming both')
     ap.add_argument('--ema', type=float, default=0,
                     help='decay of the exponential moving average of the weights that is evaluated and exported '
                          '(0 = export the trained weights themselves)')
@@ -369,11 +432,34 @@ def main():
             pick = torch.where(torch.rand(len(ids), generator=g) < a.title_prob, 0, pick)   # caption 0: the title
             pick = data['cap_off'][ids] + pick
             tids = data['cap_flat'][pick]
-            t = data['text'][tids]
             recolour = None     # drawn only when asked for, so that runs without it keep their random stream
             if a.hue_prob > 0:
                 recolour = (torch.rand(len(ids), generator=g) < a.hue_prob) & ~data['names_colour'][tids]
-            x = augment(data['rgba'][ids], data['box'][ids], data['noflip'][ids], a.size, g, recolour=recolour)
+            rgba, box, noflip = data['rgba'][ids], data['box'][ids], data['noflip'][ids]
+            turn = whole = None  # like recolour: random numbers are drawn only for the levers asked for
+            if a.recolour_prob > 0:
+                k = torch.randint(len(data['colour_angle']), (len(ids),), generator=g)
+                named = data['recolour'][ids, k]
+                chosen = (torch.rand(len(ids), generator=g) < a.recolour_prob) & (named >= 0)
+                tids = torch.where(chosen, named, tids)
+                turn = torch.where(chosen, data['colour_angle'][k] - data['hue'][ids], float('nan'))
+                if recolour is not None:
+                    recolour &= ~chosen
+            if a.composite_prob > 0:
+                whole = torch.rand(len(ids), generator=g) < a.composite_prob
+                if whole.any():
+                    pairs = data['pairs'][torch.randint(len(data['pairs']), (int(whole.sum()),), generator=g)]
+                    rgba, box, noflip = rgba.clone(), box.clone(), noflip.clone()
+                    rgba[whole], box[whole] = compose(data['rgba'], data['box'], pairs[:, 0], pairs[:, 1], g)
+                    noflip[whole] = data['noflip'][pairs[:, 0]] | data['noflip'][pairs[:, 1]]
+                    tids = tids.clone()
+                    tids[whole] = pairs[:, 2]
+                    if turn is not None:
+                        turn[whole] = float('nan')
+                    if recolour is not None:
+                        recolour &= ~whole
+            t = data['text'][tids]
+            x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
             z = F.normalize(model(x), dim=-1)
