@@ -483,7 +483,7 @@ def hue_angle(rgb):
 COLOUR_ANGLES = {name: hue_angle(shade) for name, shade in COLOUR_SHADES.items()}
 
 
-def dominant_hue(rgba_u8):
+def dominant_hue(rgba_u8, with_value=False, concentration=0.8):
     """The hue angle of an image drawn mostly in one hue, else None: at least 35% of its opaque pixels saturated, and
     their hues concentrated (mean resultant length of their unit hue vectors at least 0.8). Recolouring such an image
     to another hue and naming that colour is a truthful caption; a many-coloured image has no single colour to name."""
@@ -498,9 +498,37 @@ def dominant_hue(rgba_u8):
         return None
     uu, vv = u[sat] / c[sat], v[sat] / c[sat]
     mu, mv = uu.mean(), vv.mean()
-    if math.hypot(mu, mv) < 0.8:
+    if math.hypot(mu, mv) < concentration:
         return None
+    if with_value:   # and the mean HSV value of the saturated pixels (dark orange is brown)
+        return math.atan2(mv, mu), float(px[sat].max(1).mean())
     return math.atan2(mv, mu)
+
+
+def colour_label(rgba_u8, max_degrees=25):
+    """The colour word of an image drawn mostly in one hue when that hue is near one word's (evaluation labels)."""
+    hv = dominant_hue(rgba_u8, with_value=True, concentration=0.9)   # red and yellow halves are not orange
+    if hv is None:
+        return None
+    h, value = hv
+    dist = {n: abs(math.remainder(h - a, 2 * math.pi)) for n, a in COLOUR_ANGLES.items()}
+    name = min(dist, key=dist.get)
+    if name in ('orange', 'yellow') and value < 0.7:    # brown and olive, not orange and yellow
+        return None
+    return name if dist[name] <= math.radians(max_degrees) else None
+
+
+def write_colour_labels(hold_recs, hold_sq, path):
+    """Evaluation of colour words (`clipsearch evaluate` reads the same format as holdout-labels.jsonl): the held-out
+    images drawn mostly in one nameable hue, the colour as their only object name, no category and no query."""
+    with open(path, 'w') as f:
+        for r, sq in zip(hold_recs, hold_sq):
+            c = colour_label(sq)
+            if c:
+                f.write(json.dumps({'path': r['path'], 'title': r['title'], 'query': '', 'category': '',
+                                    'objects': [f'{c} object']}) + '\n')
+    with open(os.path.join(os.path.dirname(path), 'colour-names.txt'), 'w') as f:
+        f.write(''.join(f'{c} object\n' for c in COLOUR_SHADES))
 
 
 def recolour_captions(r, rng):
@@ -674,6 +702,7 @@ def main():
             for r, o, c in zip(hold_recs, hold_obj, hold_cat):
                 f.write(json.dumps({'path': r['path'], 'title': r['title'], 'query': r['caption'], 'category': c,
                                     'objects': o}) + '\n')
+        write_colour_labels(hold_recs, hold_sq, os.path.join(HERE, 'eval', 'holdout-colours.jsonl'))
 
     # ---- metadata
     def dump(path, recs, extra):
