@@ -1,0 +1,167 @@
+package org.clipsearch.cli;
+
+import static org.clipsearch.cli.IndexCommandTest.FIXTURES;
+import static org.clipsearch.cli.IndexCommandTest.MODEL;
+import static org.clipsearch.cli.IndexCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.clipsearch.api.LabelScore;
+import org.clipsearch.cli.IndexCommandTest.Result;
+import org.clipsearch.encoders.ClipModel;
+import org.clipsearch.encoders.Images;
+import org.clipsearch.encoders.Vectors;
+import org.clipsearch.searcher.ZeroShotClassifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code evaluate} produces the model card's numbers, so its counting is checked against a second computation of
+ * the same measures from the library's encoders: which images take part in which task, strict and same-title
+ * recall, and top-1 / top-5 of the zero-shot tasks.
+ */
+class EvaluateCommandTest {
+  @TempDir Path dir;
+
+  /** One labelled image: the title is its query; an empty category or query leaves it out of that task. */
+  record Labelled(String file, String query, String category, List<String> objects) {}
+
+  static final List<Labelled> SET = List.of(
+      new Labelled("rgb.jpg", "a red square", "shapes", List.of("square", "box")),
+      new Labelled("grey.png", "a grey picture", "shapes", List.of("picture")),
+      new Labelled("alpha.png", "a red square", "signs", List.of("not a listed name")),
+      new Labelled("palette.gif", "a palette", "signs", List.of("palette")),
+      new Labelled("cmyk.jpg", "", "", List.of("box")),
+      new Labelled("exif-rotated.jpg", "a rotated photo", "", List.of()));
+  static final List<String> NAMES = List.of("square", "box", "picture", "palette", "circle");
+
+  @Test
+  void measuresAgreeWithASecondComputation() throws Exception {
+    Path images = Files.createDirectories(dir.resolve("images"));
+    StringBuilder labels = new StringBuilder();
+    ObjectMapper mapper = new ObjectMapper();
+    for (Labelled l : SET) {
+      Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
+      labels.append(mapper.writeValueAsString(java.util.Map.of("path", l.file(), "query", l.query(),
+          "category", l.category(), "objects", l.objects()))).append('\n');
+    }
+    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels + "\n");
+    Path namesFile = Files.writeString(dir.resolve("names.txt"), String.join("\n", NAMES) + "\n\n");
+
+    Result r = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        images.toString(), "--names", namesFile.toString(), "--json");
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode got = mapper.readTree(r.out());
+
+    int n = SET.size();
+    List<String> categories = List.of("shapes", "signs");
+    int[] catHits = new int[2];
+    int[] objHits = new int[2];
+    int objImages = 0;
+    int queries = 0;
+    int[] strict = new int[3];
+    int[] sameTitle = new int[3];
+    int[] ks = {1, 5, 10};
+    try (ClipModel model = ClipModel.load(MODEL)) {
+      List<BufferedImage> pictures = new ArrayList<>();
+      for (Labelled l : SET) {
+        pictures.add(Images.read(images.resolve(l.file())));
+      }
+      float[][] vectors = model.encodeImages(pictures);
+      ZeroShotClassifier classifier = new ZeroShotClassifier(model);
+      for (int i = 0; i < n; i++) {
+        Labelled l = SET.get(i);
+        if (!l.category().isEmpty()) {
+          count(classifier.classify(vectors[i], categories, null, 5), Set.of(l.category()), catHits);
+        }
+        List<String> truth = l.objects().stream().filter(NAMES::contains).toList();
+        if (!truth.isEmpty()) {
+          objImages++;
+          count(classifier.classify(vectors[i], NAMES, null, 5), Set.copyOf(truth), objHits);
+        }
+        if (l.query().isEmpty()) {
+          continue;
+        }
+        queries++;
+        float[] q = model.encodeText(l.query());
+        // Rank of the image itself, and of the best image carrying the same title, among all images by score.
+        Integer[] order = new Integer[n];
+        for (int j = 0; j < n; j++) {
+          order[j] = j;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(Vectors.dot(q, vectors[b]), Vectors.dot(q, vectors[a])));
+        int own = List.of(order).indexOf(i);
+        int firstSame = 0;
+        while (!SET.get(order[firstSame]).query().equals(l.query())) {
+          firstSame++;
+        }
+        for (int k = 0; k < ks.length; k++) {
+          strict[k] += own < ks[k] ? 1 : 0;
+          sameTitle[k] += firstSame < ks[k] ? 1 : 0;
+        }
+      }
+    }
+
+    assertEquals(n, got.path("images").asInt());
+    JsonNode cat = got.path("zero_shot_categories");
+    assertEquals(2, cat.path("labels").asInt());
+    assertEquals(4, cat.path("images").asInt(), "images without a category are left out");
+    assertEquals(catHits[0] / 4.0, cat.path("top1").asDouble(), 1e-4);
+    assertEquals(catHits[1] / 4.0, cat.path("top5").asDouble(), 1e-4);
+    JsonNode obj = got.path("zero_shot_objects");
+    assertEquals(NAMES.size(), obj.path("labels").asInt(), "blank lines in the names file are not names");
+    assertEquals(4, objImages, "the test's own set: four images show a listed name");
+    assertEquals(objImages, obj.path("images").asInt());
+    assertEquals((double) objHits[0] / objImages, obj.path("top1").asDouble(), 1e-4);
+    assertEquals((double) objHits[1] / objImages, obj.path("top5").asDouble(), 1e-4);
+    assertEquals(1.0, cat.path("top5").asDouble(), 1e-9, "two categories: the right one is always in the top 5");
+    JsonNode ret = got.path("text_to_image");
+    JsonNode same = got.path("text_to_image_same_title_counts");
+    assertEquals(5, queries);
+    assertEquals(queries, ret.path("queries").asInt(), "an empty title is no query");
+    String[] keys = {"recall_at_1", "recall_at_5", "recall_at_10"};
+    for (int k = 0; k < ks.length; k++) {
+      assertEquals((double) strict[k] / queries, ret.path(keys[k]).asDouble(), 1e-4, keys[k]);
+      assertEquals((double) sameTitle[k] / queries, same.path(keys[k]).asDouble(), 1e-4, keys[k]);
+    }
+    assertEquals(1.0, ret.path("recall_at_10").asDouble(), 1e-9, "six images: every image is in the top 10");
+    assertTrue(same.path("recall_at_1").asDouble() >= ret.path("recall_at_1").asDouble(),
+        "counting same-title images as right never lowers recall");
+
+    Result text = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        images.toString(), "--names", namesFile.toString());
+    assertEquals(0, text.exitCode(), text.err());
+    assertTrue(text.out().contains(String.format("zero-shot, %d object names: top-1 %.3f, top-5 %.3f (%d images)",
+        NAMES.size(), obj.path("top1").asDouble(), obj.path("top5").asDouble(), objImages)), text.out());
+  }
+
+  @Test
+  void aMissingImageIsAClearError() throws Exception {
+    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"),
+        "{\"path\": \"nowhere.png\", \"query\": \"a cat\", \"category\": \"animals\", \"objects\": [\"cat\"]}\n");
+    Path namesFile = Files.writeString(dir.resolve("names.txt"), "cat\n");
+    Result r = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        dir.toString(), "--names", namesFile.toString());
+    assertNotEquals(0, r.exitCode());
+    assertTrue(r.err().contains("clipsearch: error:") && r.err().contains("nowhere.png"), r.err());
+    assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+  }
+
+  private static void count(List<LabelScore> top, Set<String> truth, int[] hits) {
+    if (truth.contains(top.get(0).label())) {
+      hits[0]++;
+    }
+    if (top.stream().anyMatch(s -> truth.contains(s.label()))) {
+      hits[1]++;
+    }
+  }
+}
