@@ -167,15 +167,24 @@ final class EvaluateCommand implements Callable<Integer> {
       if (json) {
         Output.print(System.out, result);
       } else {
+        // A label set made for one task (colour names: no categories, no titles) prints that task alone; the JSON
+        // keeps every section, with its counts, so that scripts read one shape.
         System.out.printf("model %s on %d images%n", model.name(), items.size());
-        System.out.printf("zero-shot, %d categories: top-1 %.3f, top-5 %.3f (%d images)%n", categories.size(),
-            ratio(categoryHits[0], categoryTotal), ratio(categoryHits[1], categoryTotal), categoryTotal);
-        System.out.printf("zero-shot, %d object names: top-1 %.3f, top-5 %.3f (%d images)%n", names.size(),
-            ratio(objectHits[0], objectTotal), ratio(objectHits[1], objectTotal), objectTotal);
-        System.out.printf("text -> image, %d title queries: R@1 %.3f, R@5 %.3f, R@10 %.3f%n", queries,
-            ratio(recall[0], queries), ratio(recall[1], queries), ratio(recall[2], queries));
-        System.out.printf("text -> image, any image with the same title right: R@1 %.3f, R@5 %.3f, R@10 %.3f%n",
-            ratio(recallSameTitle[0], queries), ratio(recallSameTitle[1], queries), ratio(recallSameTitle[2], queries));
+        if (categoryTotal > 0) {
+          System.out.printf("zero-shot, %d categories: top-1 %.3f, top-5 %.3f (%d images)%n", categories.size(),
+              ratio(categoryHits[0], categoryTotal), ratio(categoryHits[1], categoryTotal), categoryTotal);
+        }
+        if (objectTotal > 0) {
+          System.out.printf("zero-shot, %d object names: top-1 %.3f, top-5 %.3f (%d images)%n", names.size(),
+              ratio(objectHits[0], objectTotal), ratio(objectHits[1], objectTotal), objectTotal);
+        }
+        if (queries > 0) {
+          System.out.printf("text -> image, %d title queries: R@1 %.3f, R@5 %.3f, R@10 %.3f%n", queries,
+              ratio(recall[0], queries), ratio(recall[1], queries), ratio(recall[2], queries));
+          System.out.printf("text -> image, any image with the same title right: R@1 %.3f, R@5 %.3f, R@10 %.3f%n",
+              ratio(recallSameTitle[0], queries), ratio(recallSameTitle[1], queries),
+              ratio(recallSameTitle[2], queries));
+        }
       }
     }
     return 0;

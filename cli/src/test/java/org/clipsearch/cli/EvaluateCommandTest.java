@@ -145,6 +145,27 @@ class EvaluateCommandTest {
   }
 
   @Test
+  void aLabelSetForOneTaskPrintsThatTaskAlone() throws Exception {
+    Files.copy(FIXTURES.resolve("images").resolve("rgb.jpg"), dir.resolve("rgb.jpg"));
+    Path labelsFile = Files.writeString(dir.resolve("colours.jsonl"),
+        "{\"path\": \"rgb.jpg\", \"query\": \"\", \"category\": \"\", \"objects\": [\"red object\"]}\n");
+    Path namesFile = Files.writeString(dir.resolve("colours.txt"), "red object\nblue object\n");
+    String[] args = {"evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        dir.toString(), "--names", namesFile.toString()};
+    Result text = run(args);
+    assertEquals(0, text.exitCode(), text.err());
+    List<String> lines = text.out().lines().toList();
+    assertEquals(2, lines.size(), text.out());
+    assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ") && lines.get(1).endsWith("(1 images)"),
+        text.out());
+    Result json = run(java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(
+        "--json")).toArray(String[]::new));
+    JsonNode got = new ObjectMapper().readTree(json.out());
+    assertEquals(0, got.path("zero_shot_categories").path("images").asInt(), "the JSON keeps the empty sections");
+    assertEquals(0, got.path("text_to_image").path("queries").asInt());
+  }
+
+  @Test
   void aMissingImageIsAClearError() throws Exception {
     Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"),
         "{\"path\": \"nowhere.png\", \"query\": \"a cat\", \"category\": \"animals\", \"objects\": [\"cat\"]}\n");
