@@ -483,10 +483,11 @@ def hue_angle(rgb):
 COLOUR_ANGLES = {name: hue_angle(shade) for name, shade in COLOUR_SHADES.items()}
 
 
-def dominant_hue(rgba_u8, with_value=False, concentration=0.8):
-    """The hue angle of an image drawn mostly in one hue, else None: at least 35% of its opaque pixels saturated, and
-    their hues concentrated (mean resultant length of their unit hue vectors at least 0.8). Recolouring such an image
-    to another hue and naming that colour is a truthful caption; a many-coloured image has no single colour to name."""
+def dominant_hue(rgba_u8, concentration=0.8):
+    """(hue angle, mean HSV value of the saturated pixels: dark orange is brown) of an image drawn mostly in one hue,
+    else None: at least 35% of its opaque pixels saturated, and their hues concentrated (mean resultant length of
+    their unit hue vectors at least `concentration`). Recolouring such an image to another hue and naming that colour
+    is a truthful caption; a many-coloured image has no single colour to name."""
     px = rgba_u8.reshape(-1, 4).astype(np.float64) / 255.0
     px = px[px[:, 3] > 0.5, :3]
     if len(px) < 50:
@@ -500,14 +501,12 @@ def dominant_hue(rgba_u8, with_value=False, concentration=0.8):
     mu, mv = uu.mean(), vv.mean()
     if math.hypot(mu, mv) < concentration:
         return None
-    if with_value:   # and the mean HSV value of the saturated pixels (dark orange is brown)
-        return math.atan2(mv, mu), float(px[sat].max(1).mean())
-    return math.atan2(mv, mu)
+    return math.atan2(mv, mu), float(px[sat].max(1).mean())
 
 
 def colour_label(rgba_u8, max_degrees=25):
     """The colour word of an image drawn mostly in one hue when that hue is near one word's (evaluation labels)."""
-    hv = dominant_hue(rgba_u8, with_value=True, concentration=0.9)   # red and yellow halves are not orange
+    hv = dominant_hue(rgba_u8, concentration=0.9)   # red and yellow halves are not orange
     if hv is None:
         return None
     h, value = hv
@@ -672,7 +671,7 @@ def main():
     # Extra data for train.py's --recolour-prob and --composite-prob: its texts come after all the texts above, so
     # that runs without it see the same caption indices (and the same random stream) as before.
     rng = random.Random(20261128)
-    hues = [dominant_hue(x) for x in arrs]
+    hues = [dominant_hue(x) for x in arrs]   # (angle, value) or None
     recolour = []
     for r, h in zip(train_recs, hues):
         caps = recolour_captions(r, rng) if h is not None else None
@@ -689,7 +688,7 @@ def main():
                    'object_prompts': obj_prompts, 'categories': tops, 'category_prompts': cat_prompts,
                    'colours': [{'name': n, 'angle': a} for n, a in COLOUR_ANGLES.items()],
                    'recolour': recolour, 'composites': pairs}, f)
-    np.save(os.path.join(a.out, 'train_hue.npy'), np.array([np.nan if h is None else h for h in hues], np.float32))
+    np.save(os.path.join(a.out, 'train_hue.npy'), np.array([np.nan if h is None else h[0] for h in hues], np.float32))
 
     # ---- labels for evaluation
     hold_obj = [object_matches(r, names) for r in hold_recs]
