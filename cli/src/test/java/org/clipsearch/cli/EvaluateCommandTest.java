@@ -13,7 +13,9 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.clipsearch.api.LabelScore;
 import org.clipsearch.cli.IndexCommandTest.Result;
@@ -51,7 +53,7 @@ class EvaluateCommandTest {
     ObjectMapper mapper = new ObjectMapper();
     for (Labelled l : SET) {
       Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
-      labels.append(mapper.writeValueAsString(java.util.Map.of("path", l.file(), "query", l.query(),
+      labels.append(mapper.writeValueAsString(Map.of("path", l.file(), "query", l.query(),
           "category", l.category(), "objects", l.objects()))).append('\n');
     }
     Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels + "\n");
@@ -98,7 +100,7 @@ class EvaluateCommandTest {
         for (int j = 0; j < n; j++) {
           order[j] = j;
         }
-        java.util.Arrays.sort(order, (a, b) -> Float.compare(Vectors.dot(q, vectors[b]), Vectors.dot(q, vectors[a])));
+        Arrays.sort(order, (a, b) -> Float.compare(Vectors.dot(q, vectors[b]), Vectors.dot(q, vectors[a])));
         int own = List.of(order).indexOf(i);
         int firstSame = 0;
         while (!SET.get(order[firstSame]).query().equals(l.query())) {
@@ -158,8 +160,9 @@ class EvaluateCommandTest {
     assertEquals(2, lines.size(), text.out());
     assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ") && lines.get(1).endsWith("(1 images)"),
         text.out());
-    Result json = run(java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(
-        "--json")).toArray(String[]::new));
+    String[] withJson = Arrays.copyOf(args, args.length + 1);
+    withJson[args.length] = "--json";
+    Result json = run(withJson);
     JsonNode got = new ObjectMapper().readTree(json.out());
     assertEquals(0, got.path("zero_shot_categories").path("images").asInt(), "the JSON keeps the empty sections");
     assertEquals(0, got.path("text_to_image").path("queries").asInt());
