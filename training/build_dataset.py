@@ -481,8 +481,12 @@ def hue_angle(rgb):
 
 
 COLOUR_ANGLES = {name: hue_angle(shade) for name, shade in COLOUR_SHADES.items()}
-# Mean HSV value below which orange reads as brown and yellow as olive.
-DARK_VALUE = 0.7
+
+
+def names_shade(name, value):
+    """Whether colour word `name` is true of a hue of mean HSV value `value`: dark orange reads as brown and dark
+    yellow as olive."""
+    return not (name in ('orange', 'yellow') and value < 0.7)
 
 
 def dominant_hue(rgba_u8, concentration=0.8):
@@ -514,7 +518,7 @@ def colour_label(rgba_u8, max_degrees=25):
     h, value = hv
     dist = {n: abs(math.remainder(h - a, 2 * math.pi)) for n, a in COLOUR_ANGLES.items()}
     name = min(dist, key=dist.get)
-    if name in ('orange', 'yellow') and value < DARK_VALUE:    # brown and olive, not orange and yellow
+    if not names_shade(name, value):
         return None
     return name if dist[name] <= math.radians(max_degrees) else None
 
@@ -677,12 +681,10 @@ def main():
     recolour = []
     for r, h in zip(train_recs, hues):
         caps = recolour_captions(r, rng) if h is not None else None
+        # A hue turn keeps the intensity, so a dark image turned orange or yellow comes out brown or olive: no such
+        # caption (-1: train.py never draws it); its text stays so that caption indices do not move.
         ids = [tid(c) for c in caps] if caps else []
-        if ids and h[1] < DARK_VALUE:
-            # turning the hue keeps the intensity, so a dark image turned orange or yellow comes out brown or olive:
-            # no such caption (-1: train.py never draws it); its text stays so that caption indices do not move
-            ids = [-1 if n in ('orange', 'yellow') else t for n, t in zip(COLOUR_SHADES, ids)]
-        recolour.append(ids)
+        recolour.append([t if names_shade(n, h[1]) else -1 for n, t in zip(COLOUR_SHADES, ids)])
     pairs = [(i, j, tid(c)) for i, j, c in composite_captions(train_recs, rng)]
     print(f'recolourable images: {sum(1 for c in recolour if c)}; composite pairs: {len(pairs)}', flush=True)
     cap_text = ''.join(t + '\n' for t in texts)
