@@ -546,15 +546,28 @@ def recolour_captions(r, rng):
     return [rng.choice(forms)(c) for c in COLOUR_SHADES]
 
 
-def composite_captions(recs, rng, per_image=2):
-    """Pairs of training images to be drawn side by side (train.py composes them) and a caption naming both."""
-    short = [i for i, r in enumerate(recs) if len(r['caption']) <= 30]
+def composite_captions(recs, rng, per_image=2, per_title=3):
+    """Pairs of training images to be drawn side by side (train.py composes them) and a caption naming both.
+
+    Only pictures of things take part: emoji, and openclipart images whose short title uses only words that emoji
+    names use ("truck", "down arrow", "watermelon"). A caption naming two noisy titles ("a plastik and a squared
+    ng") teaches nothing. At most per_title images share a title, or "star" (1,247 images) fills the pairs."""
+    vocab = {singular(w) for r in recs if r['source'] != 'openclipart' for w in words(r['caption'])}
+    per = Counter()
+    pool = []
+    for i, r in enumerate(recs):
+        t = r['caption']
+        if len(t) > 30 or r['source'] == 'openclipart' and not all(singular(w) in vocab for w in words(t)):
+            continue
+        per[t] += 1
+        if per[t] <= per_title:
+            pool.append(i)
     forms = [lambda a, b: f'{article(a)} and {article(b)}', lambda a, b: f'a drawing of {article(a)} and {article(b)}',
              lambda a, b: f'{article(a)} next to {article(b)}', lambda a, b: f'{a} and {b}']
     pairs = []
-    for i in short:
+    for i in pool:
         for _ in range(per_image):
-            j = rng.choice(short)
+            j = rng.choice(pool)
             if j != i and recs[j]['caption'] != recs[i]['caption']:
                 pairs.append((i, j, rng.choice(forms)(recs[i]['caption'], recs[j]['caption'])))
     return pairs
