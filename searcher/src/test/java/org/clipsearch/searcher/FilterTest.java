@@ -12,9 +12,6 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
-import org.clipsearch.encoders.ClipModel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,22 +20,7 @@ import org.junit.jupiter.api.Test;
  * Filters that match few images are searched with a query that ranks those images last, where searching first and
  * filtering after would lose them.
  */
-class FilterTest {
-  static Corpus corpus;
-  static ClipModel model;
-  static ImageSearcher searcher;
-
-  @BeforeAll
-  static void open() throws IOException {
-    corpus = Corpus.shared();
-    model = TestFiles.model();
-    searcher = ImageSearcher.open(corpus.index, model);
-  }
-
-  @AfterAll
-  static void close() throws IOException {
-    searcher.close();
-  }
+class FilterTest extends SharedCorpusTest {
 
   static SearchFilters folder(String folder) {
     return new SearchFilters(folder, null, null, null, null, null, null, null);

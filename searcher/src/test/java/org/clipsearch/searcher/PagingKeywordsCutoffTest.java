@@ -14,28 +14,10 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
-import org.clipsearch.encoders.ClipModel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Pagination, keyword fusion and the adaptive cutoff on the shared 200-image index, against brute force. */
-class PagingKeywordsCutoffTest {
-  static Corpus corpus;
-  static ClipModel model;
-  static ImageSearcher searcher;
-
-  @BeforeAll
-  static void open() throws IOException {
-    corpus = Corpus.shared();
-    model = TestFiles.model();
-    searcher = ImageSearcher.open(corpus.index, model);
-  }
-
-  @AfterAll
-  static void close() throws IOException {
-    searcher.close();
-  }
+class PagingKeywordsCutoffTest extends SharedCorpusTest {
 
   static List<String> paths(List<SearchHit> hits) {
     return hits.stream().map(SearchHit::path).toList();

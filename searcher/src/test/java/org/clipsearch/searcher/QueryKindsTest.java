@@ -18,32 +18,14 @@ import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
-import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Text, image and combined queries on the shared 200-image index, each checked against an exact brute-force ranking
  * of the index's vectors (read from Lucene directly) by the dot product with a query vector computed here.
  */
-class QueryKindsTest {
-  static Corpus corpus;
-  static ClipModel model;
-  static ImageSearcher searcher;
-
-  @BeforeAll
-  static void open() throws IOException {
-    corpus = Corpus.shared();
-    model = TestFiles.model();
-    searcher = ImageSearcher.open(corpus.index, model);
-  }
-
-  @AfterAll
-  static void close() throws IOException {
-    searcher.close();
-  }
+class QueryKindsTest extends SharedCorpusTest {
 
   static SearchRequest request(List<QueryTerm> terms, int k) {
     return new SearchRequest(terms, k, 0, SearchFilters.NONE, 0, false, false);

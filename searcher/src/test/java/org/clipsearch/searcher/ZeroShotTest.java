@@ -20,8 +20,6 @@ import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.SearchFilters;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -29,23 +27,8 @@ import org.junit.jupiter.api.function.Executable;
  * Zero-shot classification and label search, against an independent computation: label vectors as the normalised
  * mean of the templates' text embeddings, probabilities as the softmax of the logit scale times the cosines.
  */
-class ZeroShotTest {
+class ZeroShotTest extends SharedCorpusTest {
   static final List<String> LABELS = List.of("cat", "dog", "car", "tree", "beach", "a red house");
-  static Corpus corpus;
-  static ClipModel model;
-  static ImageSearcher searcher;
-
-  @BeforeAll
-  static void open() throws IOException {
-    corpus = Corpus.shared();
-    model = TestFiles.model();
-    searcher = ImageSearcher.open(corpus.index, model);
-  }
-
-  @AfterAll
-  static void close() throws IOException {
-    searcher.close();
-  }
 
   /** The CLIP paper's prompt ensemble, computed here: the normalised mean of each template's embedding. */
   static float[] labelVector(ClipModel model, String label, List<String> templates) {
