@@ -322,12 +322,12 @@ def main():
     ap.add_argument('--recolour-prob', type=float, default=0,
                     help='probability of turning a one-hued image to one of the colour words and training on a caption '
                          'that names that colour ("a red car")')
-    ap.add_argument('--composite-prob', type=float, default=0,
+    ap.add_argument('--composite-prob', type=float, default=0.15,
                     help='probability of replacing an image by two training images side by side, with a caption '
-                         'naming both')
-    ap.add_argument('--ema', type=float, default=0,
+                         'naming both (0 for the runs before v6)')
+    ap.add_argument('--ema', type=float, default=0.999,
                     help='decay of the exponential moving average of the weights that is evaluated and exported '
-                         '(0 = export the trained weights themselves)')
+                         '(0 = export the trained weights themselves, as before v6)')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -335,7 +335,7 @@ def main():
                          'stops when either reaches 1 (for shared machines; 0 = steps only, fully deterministic)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v2')
+    ap.add_argument('--name', default='clipsearch-default-v6')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
