@@ -65,9 +65,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Requests that may wait for a worker; more are answered 503 (default: ${DEFAULT-VALUE}).")
   int queue;
 
+  @Option(names = "--reindex",
+      description = "Re-embed everything given as PATH, in the background (needed after changing the model, as "
+          + "after an update of the default one; the index is emptied first).")
+  boolean reindex;
+
   @Parameters(paramLabel = "PATH", arity = "0..*",
       description = "Folders or image files to index in the background while serving (creates the index if needed).")
   List<Path> paths = new ArrayList<>();
+
+  /** The running server, once started: tests in this package stop it with {@link WebServer#close}. */
+  volatile WebServer started;
 
   @Override
   public Integer call() throws Exception {
@@ -77,6 +85,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (timeoutSeconds < 1) {
       throw new IllegalArgumentException("--timeout must be at least 1 second, got " + timeoutSeconds);
+    }
+    if (reindex && paths.isEmpty()) {
+      throw new IllegalArgumentException("--reindex re-embeds the folders given to index: name them");
     }
     // Javalin and Jetty tell a lot at INFO; the server's own lines are enough unless asked (-D...=info).
     for (String name : new String[] {"io.javalin", "org.eclipse.jetty"}) {
@@ -102,7 +113,7 @@ final class ServeCommand implements Callable<Integer> {
       IndexingStatus status = new IndexingStatus();
       if (!paths.isEmpty()) {
         // No HNSW settings: an existing index keeps its own (with --solr, the collection's).
-        indexer = solrOptions.indexer(indexOptions, null).model(model).progress(status).build();
+        indexer = solrOptions.indexer(indexOptions, null).model(model).reindex(reindex).progress(status).build();
         indexer.store().commit(); // a new index is searchable (empty) at once
         config.indexing(status);
       }
@@ -134,10 +145,16 @@ final class ServeCommand implements Callable<Integer> {
         }
       }, "clipsearch-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
+      started = server;
       System.out.println("clipsearch: serving " + solrOptions.describe(indexOptions) + " at " + server.uri()
           + (token != null ? " (access token required)" : "") + " — Ctrl-C to stop");
       System.out.flush();
       server.join();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook); // closed already; a JVM that goes on (a test) keeps no hook
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it closed the server
+      }
       if (indexing != null && indexing.isAlive()) {
         // Stopped mid-run: the index keeps every commit so far and the next run goes on from there. The model
         // stays open for the indexer thread until the JVM is gone.

@@ -1,0 +1,111 @@
+package org.clipsearch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.clipsearch.cli.IndexCommandTest.Result;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code clipsearch serve} over an index written by another model, as after an update of the default model: it
+ * refuses and says how to go on, and with {@code --reindex} re-embeds the folders in the background while serving.
+ */
+class ServeCommandTest {
+  static final Path MODEL = IndexCommandTest.MODEL;
+  static final Path OTHER_MODEL = IndexCommandTest.OTHER_MODEL;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  private Path photos() throws Exception {
+    Path photos = Files.createDirectories(dir.resolve("photos"));
+    Files.copy(IndexCommandTest.FIXTURES.resolve("images/rgb.jpg"), photos.resolve("rgb.jpg"));
+    Files.copy(IndexCommandTest.FIXTURES.resolve("images/grey.png"), photos.resolve("grey.png"));
+    return photos;
+  }
+
+  private static String modelName(Path bundle) throws Exception {
+    return JSON.readTree(bundle.resolve("clipsearch-model.json").toFile()).path("name").asText();
+  }
+
+  private static JsonNode stats(Path index) throws Exception {
+    Result stats = IndexCommandTest.run("stats", "--index", index.toString(), "--json");
+    assertEquals(0, stats.exitCode(), stats.err());
+    return JSON.readTree(stats.out());
+  }
+
+  @Test
+  void anIndexOfAnotherModelIsRefusedUntouchedAndReindexedWhenAsked() throws Exception {
+    Path photos = photos();
+    Path index = dir.resolve("index");
+    Result first = IndexCommandTest.run("index", "--index", index.toString(), "--model", OTHER_MODEL.toString(),
+        photos.toString());
+    assertEquals(0, first.exitCode(), first.err());
+    assertNotEquals(modelName(MODEL), modelName(OTHER_MODEL), "the two fixtures are different models");
+
+    Result refused = IndexCommandTest.run("serve", "--index", index.toString(), "--model", MODEL.toString(),
+        "--port", "0", photos.toString());
+    assertEquals(2, refused.exitCode(), refused.out() + refused.err());
+    assertTrue(refused.err().contains("--reindex"), "the error says how to go on: " + refused.err());
+    assertFalse(refused.err().contains("\tat "), "no stack trace: " + refused.err());
+    JsonNode untouched = stats(index);
+    assertEquals(modelName(OTHER_MODEL), untouched.path("model").path("name").asText(), untouched.toString());
+    assertEquals(2, untouched.path("images").asInt(), untouched.toString());
+
+    Result nothingToReindex = IndexCommandTest.run("serve", "--index", index.toString(), "--model",
+        MODEL.toString(), "--port", "0", "--reindex");
+    assertEquals(2, nothingToReindex.exitCode(), nothingToReindex.err());
+    assertTrue(nothingToReindex.err().contains("--reindex"), nothingToReindex.err());
+
+    // serve blocks until its server is closed: run it on a thread, as a user runs it in a terminal.
+    CommandLine cli = Main.commandLine();
+    ServeCommand serve = cli.getSubcommands().get("serve").getCommand();
+    AtomicInteger exitCode = new AtomicInteger(-1);
+    Thread running = new Thread(() -> exitCode.set(cli.execute("serve", "--index", index.toString(), "--model",
+        MODEL.toString(), "--port", "0", "--reindex", photos.toString())), "serve-under-test");
+    running.start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (serve.started == null && running.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertTrue(serve.started != null, "the server started (exit code " + exitCode.get() + ")");
+      HttpClient http = HttpClient.newHttpClient();
+      URI statsUri = serve.started.uri().resolve("/api/stats");
+      JsonNode served;
+      do {
+        Thread.sleep(100);
+        HttpResponse<String> response =
+            http.send(HttpRequest.newBuilder(statsUri).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        served = JSON.readTree(response.body());
+      } while (served.path("indexing").path("running").asBoolean(true) && System.nanoTime() < deadline);
+      assertEquals(modelName(MODEL), served.path("model").path("name").asText(), served.toString());
+      assertEquals(2, served.path("images").asInt(), served.toString());
+      assertEquals(0, served.path("indexing").path("failed").asInt(), served.toString());
+    } finally {
+      if (serve.started != null) {
+        serve.started.close();
+      }
+      running.join(30_000);
+    }
+    assertFalse(running.isAlive(), "serve returned once its server was closed");
+    assertEquals(0, exitCode.get());
+    JsonNode after = stats(index);
+    assertEquals(modelName(MODEL), after.path("model").path("name").asText(), after.toString());
+    assertEquals(2, after.path("images").asInt(), after.toString());
+  }
+}
