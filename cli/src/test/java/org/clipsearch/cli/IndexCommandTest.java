@@ -54,14 +54,15 @@ class IndexCommandTest {
     }
   }
 
-  private Path photos() throws Exception {
+  /** Two fixture images under {@code dir}/photos, one in a subfolder. */
+  static Path photos(Path dir) throws Exception {
     Path photos = Files.createDirectories(dir.resolve("photos"));
     Files.copy(FIXTURES.resolve("images/rgb.jpg"), photos.resolve("rgb.jpg"));
     Files.copy(FIXTURES.resolve("images/grey.png"), Files.createDirectories(photos.resolve("sub")).resolve("grey.png"));
     return photos;
   }
 
-  private static JsonNode stats(Path index) throws Exception {
+  static JsonNode stats(Path index) throws Exception {
     Result stats = run("stats", "--index", index.toString(), "--json");
     assertEquals(0, stats.exitCode(), stats.err());
     return new ObjectMapper().readTree(stats.out());
@@ -69,7 +70,7 @@ class IndexCommandTest {
 
   @Test
   void aCleanRunExitsZeroAndStatsCountsTheImages() throws Exception {
-    Path photos = photos();
+    Path photos = photos(dir);
     Path index = dir.resolve("index");
     Result result = run("index", "--index", index.toString(), "--model", MODEL.toString(), "--threads", "2",
         photos.toString());
@@ -97,7 +98,7 @@ class IndexCommandTest {
 
   @Test
   void aLaterRunWithoutHnswOptionsKeepsTheIndexsVectorFormat() throws Exception {
-    Path photos = photos();
+    Path photos = photos(dir);
     Path index = dir.resolve("index");
     Result first = run("index", "--index", index.toString(), "--model", MODEL.toString(), "--vector-format", "int7",
         "--hnsw-m", "8", photos.toString());
@@ -120,7 +121,7 @@ class IndexCommandTest {
 
   @Test
   void aFailedFileMakesTheExitStatusOneAndIsWrittenToTheErrorsFile() throws Exception {
-    Path photos = photos();
+    Path photos = photos(dir);
     Path notAnImage = Files.writeString(photos.resolve("notes.jpg"), "shopping list, not a photo\n");
     Path empty = Files.write(photos.resolve("sub/empty.png"), new byte[0]);
     Path index = dir.resolve("index");
@@ -159,7 +160,7 @@ class IndexCommandTest {
 
   @Test
   void anotherModelALockedIndexAForeignIndexAndAMissingIndexAreOneLineErrors() throws Exception {
-    Path photos = photos();
+    Path photos = photos(dir);
     Path index = dir.resolve("index");
     assertEquals(0, run("index", "--index", index.toString(), "--model", MODEL.toString(), photos.toString())
         .exitCode());

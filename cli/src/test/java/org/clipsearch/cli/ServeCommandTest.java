@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.clipsearch.cli.IndexCommandTest.Result;
@@ -30,26 +29,13 @@ class ServeCommandTest {
 
   @TempDir Path dir;
 
-  private Path photos() throws Exception {
-    Path photos = Files.createDirectories(dir.resolve("photos"));
-    Files.copy(IndexCommandTest.FIXTURES.resolve("images/rgb.jpg"), photos.resolve("rgb.jpg"));
-    Files.copy(IndexCommandTest.FIXTURES.resolve("images/grey.png"), photos.resolve("grey.png"));
-    return photos;
-  }
-
   private static String modelName(Path bundle) throws Exception {
     return JSON.readTree(bundle.resolve("clipsearch-model.json").toFile()).path("name").asText();
   }
 
-  private static JsonNode stats(Path index) throws Exception {
-    Result stats = IndexCommandTest.run("stats", "--index", index.toString(), "--json");
-    assertEquals(0, stats.exitCode(), stats.err());
-    return JSON.readTree(stats.out());
-  }
-
   @Test
   void anIndexOfAnotherModelIsRefusedUntouchedAndReindexedWhenAsked() throws Exception {
-    Path photos = photos();
+    Path photos = IndexCommandTest.photos(dir);
     Path index = dir.resolve("index");
     Result first = IndexCommandTest.run("index", "--index", index.toString(), "--model", OTHER_MODEL.toString(),
         photos.toString());
@@ -61,7 +47,7 @@ class ServeCommandTest {
     assertEquals(2, refused.exitCode(), refused.out() + refused.err());
     assertTrue(refused.err().contains("--reindex"), "the error says how to go on: " + refused.err());
     assertFalse(refused.err().contains("\tat "), "no stack trace: " + refused.err());
-    JsonNode untouched = stats(index);
+    JsonNode untouched = IndexCommandTest.stats(index);
     assertEquals(modelName(OTHER_MODEL), untouched.path("model").path("name").asText(), untouched.toString());
     assertEquals(2, untouched.path("images").asInt(), untouched.toString());
 
@@ -104,7 +90,7 @@ class ServeCommandTest {
     }
     assertFalse(running.isAlive(), "serve returned once its server was closed");
     assertEquals(0, exitCode.get());
-    JsonNode after = stats(index);
+    JsonNode after = IndexCommandTest.stats(index);
     assertEquals(modelName(MODEL), after.path("model").path("name").asText(), after.toString());
     assertEquals(2, after.path("images").asInt(), after.toString());
   }
