@@ -74,11 +74,52 @@ final class ServeCommand implements Callable<Integer> {
       description = "Folders or image files to index in the background while serving (creates the index if needed).")
   List<Path> paths = new ArrayList<>();
 
-  /** The running server, once started: tests in this package stop it with {@link WebServer#close}. */
-  volatile WebServer started;
-
   @Override
   public Integer call() throws Exception {
+    try (Serving serving = start()) {
+      WebServer server = serving.server();
+      Thread hook = new Thread(() -> {
+        try {
+          server.close();
+        } catch (Exception e) {
+          LOG.warn("stopping the server: {}", e.getMessage());
+        }
+      }, "clipsearch-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      System.out.println("clipsearch: serving " + solrOptions.describe(indexOptions) + " at " + server.uri()
+          + (serving.tokenRequired() ? " (access token required)" : "") + " — Ctrl-C to stop");
+      System.out.flush();
+      server.join();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook); // closed already; a JVM that goes on (a test) keeps no hook
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it closed the server
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * A started server and what it holds: closing it stops the server and releases the model and the Solr client,
+   * except that the model stays open for an indexer still running (a stop mid-run; the index keeps every commit so
+   * far and the next run goes on from there). {@link #call} blocks on it until interrupted; a test closes it.
+   */
+  record Serving(WebServer server, boolean tokenRequired, Thread indexing, ClipModel model, ImageSearch solrSearch)
+      implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      try (ClipModel closedModel = indexing != null && indexing.isAlive() ? null : model;
+          ImageSearch closedSearch = solrSearch;
+          WebServer closedServer = server) {
+        if (closedModel == null) {
+          LOG.info("stopped while indexing; the next run continues where this one stopped");
+        }
+      }
+    }
+  }
+
+  /** Validates the options, loads the model, starts the server and the background indexing; does not block. */
+  Serving start() throws Exception {
     String token = authToken != null ? authToken : System.getenv(TOKEN_ENV);
     if (maxUploadMb < 1 || maxUploadMb > 1024) {
       throw new IllegalArgumentException("--max-upload-mb must be between 1 and 1024, got " + maxUploadMb);
@@ -97,8 +138,8 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     ClipModel model = modelOptions.load();
-    boolean closeModel = true;
     ImageSearch solrSearch = null;
+    ImageIndexer indexer = null;
     try {
       WebServerConfig.Builder config = WebServerConfig.builder()
           .host(host).port(port).authToken(token)
@@ -109,7 +150,6 @@ final class ServeCommand implements Callable<Integer> {
       if (workers != null) {
         config.workerThreads(workers);
       }
-      ImageIndexer indexer = null;
       IndexingStatus status = new IndexingStatus();
       if (!paths.isEmpty()) {
         // No HNSW settings: an existing index keeps its own (with --solr, the collection's).
@@ -117,57 +157,23 @@ final class ServeCommand implements Callable<Integer> {
         indexer.store().commit(); // a new index is searchable (empty) at once
         config.indexing(status);
       }
-      WebServer server;
-      try {
-        if (solrOptions.enabled()) {
-          solrSearch = solrOptions.openSearch(indexOptions, model);
-          config.searcher(solrSearch);
-        } else {
-          config.index(indexOptions.path()).model(model);
-        }
-        server = WebServer.start(config.build());
-      } catch (Exception e) {
-        if (indexer != null) {
-          indexer.close();
-        }
-        throw e;
+      if (solrOptions.enabled()) {
+        solrSearch = solrOptions.openSearch(indexOptions, model);
+        config.searcher(solrSearch);
+      } else {
+        config.index(indexOptions.path()).model(model);
       }
+      WebServer server = WebServer.start(config.build());
       Thread indexing = indexer == null ? null : startIndexing(indexer, status);
       if (token == null && !isLoopback(host)) {
         LOG.warn("listening on {} without an access token: anyone who can reach this machine can search the index "
             + "and download its images; consider --auth-token or {}", host, TOKEN_ENV);
       }
-      Thread hook = new Thread(() -> {
-        try {
-          server.close();
-        } catch (Exception e) {
-          LOG.warn("stopping the server: {}", e.getMessage());
-        }
-      }, "clipsearch-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
-      started = server;
-      System.out.println("clipsearch: serving " + solrOptions.describe(indexOptions) + " at " + server.uri()
-          + (token != null ? " (access token required)" : "") + " — Ctrl-C to stop");
-      System.out.flush();
-      server.join();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook); // closed already; a JVM that goes on (a test) keeps no hook
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it closed the server
-      }
-      if (indexing != null && indexing.isAlive()) {
-        // Stopped mid-run: the index keeps every commit so far and the next run goes on from there. The model
-        // stays open for the indexer thread until the JVM is gone.
-        LOG.info("stopped while indexing; the next run continues where this one stopped");
-        closeModel = false;
-      }
-      return 0;
-    } finally {
-      if (solrSearch != null) {
-        solrSearch.close();
-      }
-      if (closeModel) {
-        model.close();
+      return new Serving(server, token != null, indexing, model, solrSearch);
+    } catch (Exception | Error e) {
+      // Nothing started: release what was opened, indexer first (it writes with the model).
+      try (ClipModel closedModel = model; ImageSearch closedSearch = solrSearch; ImageIndexer closedIndexer = indexer) {
+        throw e;
       }
     }
   }

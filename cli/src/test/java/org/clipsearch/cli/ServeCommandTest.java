@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.clipsearch.cli.IndexCommandTest.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,21 +55,15 @@ class ServeCommandTest {
     assertEquals(2, nothingToReindex.exitCode(), nothingToReindex.err());
     assertTrue(nothingToReindex.err().contains("--reindex"), nothingToReindex.err());
 
-    // serve blocks until its server is closed: run it on a thread, as a user runs it in a terminal.
+    // serve blocks until interrupted; start() is the same run without the wait, and closing it is the Ctrl-C.
     CommandLine cli = Main.commandLine();
+    cli.parseArgs("serve", "--index", index.toString(), "--model", MODEL.toString(), "--port", "0", "--reindex",
+        photos.toString());
     ServeCommand serve = cli.getSubcommands().get("serve").getCommand();
-    AtomicInteger exitCode = new AtomicInteger(-1);
-    Thread running = new Thread(() -> exitCode.set(cli.execute("serve", "--index", index.toString(), "--model",
-        MODEL.toString(), "--port", "0", "--reindex", photos.toString())), "serve-under-test");
-    running.start();
-    try {
+    try (ServeCommand.Serving serving = serve.start()) {
       long deadline = System.nanoTime() + 120_000_000_000L;
-      while (serve.started == null && running.isAlive() && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertTrue(serve.started != null, "the server started (exit code " + exitCode.get() + ")");
       HttpClient http = HttpClient.newHttpClient();
-      URI statsUri = serve.started.uri().resolve("/api/stats");
+      URI statsUri = serving.server().uri().resolve("/api/stats");
       JsonNode served;
       do {
         Thread.sleep(100);
@@ -82,14 +75,9 @@ class ServeCommandTest {
       assertEquals(modelName(MODEL), served.path("model").path("name").asText(), served.toString());
       assertEquals(2, served.path("images").asInt(), served.toString());
       assertEquals(0, served.path("indexing").path("failed").asInt(), served.toString());
-    } finally {
-      if (serve.started != null) {
-        serve.started.close();
-      }
-      running.join(30_000);
+      serving.indexing().join(10_000); // it reports the end from its last lines
+      assertFalse(serving.indexing().isAlive(), "the background indexing ended");
     }
-    assertFalse(running.isAlive(), "serve returned once its server was closed");
-    assertEquals(0, exitCode.get());
     JsonNode after = IndexCommandTest.stats(index);
     assertEquals(modelName(MODEL), after.path("model").path("name").asText(), after.toString());
     assertEquals(2, after.path("images").asInt(), after.toString());
