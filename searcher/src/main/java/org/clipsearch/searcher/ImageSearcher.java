@@ -448,7 +448,15 @@ public final class ImageSearcher implements ImageSearch {
 
   @Override
   public IndexStats stats() throws IOException {
-    return LuceneImageStore.readStats(path);
+    // Exact rather than up to REFRESH_NANOS old: a page polls this while an indexer commits. Reopening only what
+    // changed costs far less than the fresh reader per call it replaces.
+    refresh();
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      return LuceneImageStore.stats(path, searcher);
+    } finally {
+      searchers.release(searcher);
+    }
   }
 
   // ------------------------------------------------------------------------------------------------ zero-shot

@@ -79,6 +79,8 @@ class LiveIndexTest {
       List<Path> second = images(dir.resolve("photos/second"), 10, 20);
       IndexReport report = indexer.index(List.of(dir.resolve("photos/second")));
       assertEquals(10, report.added());
+      // stats() reads the searcher's own reader but never an old commit: a page polls it while indexing.
+      assertEquals(first.size() + second.size(), searcher.stats().images(), "stats() at once, without refresh()");
       searcher.refresh();
       Set<String> expected = strings(first);
       expected.addAll(strings(second));

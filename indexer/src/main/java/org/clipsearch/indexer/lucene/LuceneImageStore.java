@@ -551,20 +551,29 @@ public final class LuceneImageStore implements ImageStore {
       }
       checkReadable(dir, directory);
       try (DirectoryReader reader = DirectoryReader.open(directory)) {
-        Map<String, String> data = reader.getIndexCommit().getUserData();
-        LabelCounts labels = labelCounts(new IndexSearcher(reader), null);
-        return new IndexStats(
-            reader.numDocs(),
-            modelOf(data.entrySet()),
-            sizeOnDisk(dir),
-            data.getOrDefault(VECTOR_FORMAT, "unknown"),
-            data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
-            labels.tagged(),
-            labels.labels());
+        return stats(dir, new IndexSearcher(reader));
       } catch (IndexNotFoundException e) {
         throw new NoSuchFileException(dir.toString(), null, "no clipsearch index here");
       }
     }
+  }
+
+  /**
+   * Statistics of the commit that {@code searcher} reads (over a {@link DirectoryReader}): for a searcher that
+   * already holds the index open, so that it need not open a second reader per call.
+   */
+  public static IndexStats stats(Path dir, IndexSearcher searcher) throws IOException {
+    DirectoryReader reader = (DirectoryReader) searcher.getIndexReader();
+    Map<String, String> data = reader.getIndexCommit().getUserData();
+    LabelCounts labels = labelCounts(searcher, null);
+    return new IndexStats(
+        reader.numDocs(),
+        modelOf(data.entrySet()),
+        sizeOnDisk(dir),
+        data.getOrDefault(VECTOR_FORMAT, "unknown"),
+        data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
+        labels.tagged(),
+        labels.labels());
   }
 
   public static ModelIdentity modelOf(Iterable<Map.Entry<String, String>> commitData) {
