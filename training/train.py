@@ -30,8 +30,9 @@ DIM = 384
 # ----------------------------------------------------------------------------------------------- model
 
 class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, drop_path=0.0):
         super().__init__()
+        self.drop_path = drop_path
         self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.b1 = nn.BatchNorm2d(cout)
         self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
@@ -44,22 +45,31 @@ class Block(nn.Module):
     def forward(self, x):
         y = F.relu(self.b1(self.c1(x)), inplace=True)
         y = self.b2(self.c2(y))
+        if self.training and self.drop_path > 0:
+            # stochastic depth: per sample, the residual branch is dropped (the block is its shortcut) or rescaled
+            keep = 1 - self.drop_path
+            y = y * (torch.rand(y.shape[0], 1, 1, 1) < keep).to(y.dtype) / keep
         return F.relu(y + (x if self.short is None else self.short(x)), inplace=True)
 
 
 class ImageTower(nn.Module):
     """stem (stride 2) -> stages of basic blocks -> global average + max pooling -> linear 384."""
 
-    def __init__(self, widths=(32, 64, 128, 256), depths=(1, 2, 2, 2), stem=32):
+    def __init__(self, widths=(32, 64, 128, 256), depths=(1, 2, 2, 2), stem=32, drop_path=0.0, dropout=0.0):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
         layers, cin = [], stem
+        blocks = sum(depths)
         for i, (w, d) in enumerate(zip(widths, depths)):
             for j in range(d):
-                layers.append(Block(cin, w, 2 if (j == 0 and i > 0) else 1))
+                # drop rate rising linearly with depth to drop_path at the last block, as in the stochastic-depth paper
+                layers.append(Block(cin, w, 2 if (j == 0 and i > 0) else 1, drop_path * (len(layers) + 1) / blocks))
                 cin = w
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Linear(2 * cin, cin), nn.ReLU(inplace=True), nn.Linear(cin, DIM))
+        head = [nn.Linear(2 * cin, cin), nn.ReLU(inplace=True)]
+        if dropout > 0:   # only when asked for, so that the module names (and checkpoints) of other runs stay as they are
+            head.append(nn.Dropout(dropout))
+        self.head = nn.Sequential(*head, nn.Linear(cin, DIM))
 
     def forward(self, image):
         x = self.body(self.stem(image))
@@ -307,7 +317,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=140)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--lr', type=float, default=2e-3)
-    ap.add_argument('--wd', type=float, default=0.05)
+    ap.add_argument('--wd', type=float, default=0.2)
     ap.add_argument('--size', type=int, default=64)
     ap.add_argument('--widths', default='32,64,128,256')
     ap.add_argument('--depths', default='1,1,2,1')
@@ -328,6 +338,9 @@ def main():
     ap.add_argument('--ema', type=float, default=0.999,
                     help='decay of the exponential moving average of the weights that is evaluated and exported '
                          '(0 = export the trained weights themselves, as before v6)')
+    ap.add_argument('--drop-path', type=float, default=0,
+                    help='stochastic depth: the largest rate at which a residual branch is skipped in training')
+    ap.add_argument('--dropout', type=float, default=0, help='dropout before the last layer of the head')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -335,7 +348,7 @@ def main():
                          'stops when either reaches 1 (for shared machines; 0 = steps only, fully deterministic)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v6')
+    ap.add_argument('--name', default='clipsearch-default-v7')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
@@ -348,7 +361,8 @@ def main():
     torch.manual_seed(a.seed)
     g = torch.Generator().manual_seed(a.seed)
 
-    model = ImageTower(tuple(int(x) for x in a.widths.split(',')), tuple(int(x) for x in a.depths.split(',')))
+    model = ImageTower(tuple(int(x) for x in a.widths.split(',')), tuple(int(x) for x in a.depths.split(',')),
+                       drop_path=a.drop_path, dropout=a.dropout)
     nparams = sum(p.numel() for p in model.parameters())
     logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
