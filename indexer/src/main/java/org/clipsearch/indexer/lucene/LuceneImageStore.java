@@ -524,15 +524,7 @@ public final class LuceneImageStore implements ImageStore {
     try {
       Map<String, String> data = new HashMap<>();
       writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
-      LabelCounts labels = labelCounts(searcher, null);
-      return new IndexStats(
-          searcher.getIndexReader().numDocs(),
-          modelOf(data.entrySet()),
-          sizeOnDisk(path),
-          data.getOrDefault(VECTOR_FORMAT, hnsw.format().toString()),
-          data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
-          labels.tagged(),
-          labels.labels());
+      return stats(searcher, data, path, hnsw.format().toString());
     } finally {
       searchers.release(searcher);
     }
@@ -563,15 +555,20 @@ public final class LuceneImageStore implements ImageStore {
    * already holds the index open, so that it need not open a second reader per call.
    */
   public static IndexStats stats(Path dir, IndexSearcher searcher) throws IOException {
-    DirectoryReader reader = (DirectoryReader) searcher.getIndexReader();
-    Map<String, String> data = reader.getIndexCommit().getUserData();
+    return stats(searcher, ((DirectoryReader) searcher.getIndexReader()).getIndexCommit().getUserData(), dir,
+        "unknown");
+  }
+
+  /** The one place statistics are assembled, from what a searcher sees and the commit data recorded with it. */
+  private static IndexStats stats(IndexSearcher searcher, Map<String, String> commitData, Path dir,
+      String formatIfUnrecorded) throws IOException {
     LabelCounts labels = labelCounts(searcher, null);
     return new IndexStats(
-        reader.numDocs(),
-        modelOf(data.entrySet()),
+        searcher.getIndexReader().numDocs(),
+        modelOf(commitData.entrySet()),
         sizeOnDisk(dir),
-        data.getOrDefault(VECTOR_FORMAT, "unknown"),
-        data.containsKey(COMMITTED_AT) ? Instant.parse(data.get(COMMITTED_AT)) : null,
+        commitData.getOrDefault(VECTOR_FORMAT, formatIfUnrecorded),
+        commitData.containsKey(COMMITTED_AT) ? Instant.parse(commitData.get(COMMITTED_AT)) : null,
         labels.tagged(),
         labels.labels());
   }
