@@ -140,6 +140,7 @@ final class ServeCommand implements Callable<Integer> {
     ClipModel model = modelOptions.load();
     ImageSearch solrSearch = null;
     ImageIndexer indexer = null;
+    WebServer server = null;
     try {
       WebServerConfig.Builder config = WebServerConfig.builder()
           .host(host).port(port).authToken(token)
@@ -163,16 +164,18 @@ final class ServeCommand implements Callable<Integer> {
       } else {
         config.index(indexOptions.path()).model(model);
       }
-      WebServer server = WebServer.start(config.build());
-      Thread indexing = indexer == null ? null : startIndexing(indexer, status);
+      server = WebServer.start(config.build());
       if (token == null && !isLoopback(host)) {
         LOG.warn("listening on {} without an access token: anyone who can reach this machine can search the index "
             + "and download its images; consider --auth-token or {}", host, TOKEN_ENV);
       }
+      Thread indexing = indexer == null ? null : startIndexing(indexer, status);
       return new Serving(server, token != null, indexing, model, solrSearch);
     } catch (Exception | Error e) {
-      // Nothing started: release what was opened, indexer first (it writes with the model).
-      try (ClipModel closedModel = model; ImageSearch closedSearch = solrSearch; ImageIndexer closedIndexer = indexer) {
+      // No handle returned: release what was opened, the server first (it searches with the model), then the
+      // indexer (it writes with the model; its thread never started, since that is the last step that can throw).
+      try (ClipModel closedModel = model; ImageSearch closedSearch = solrSearch; ImageIndexer closedIndexer = indexer;
+          WebServer closedServer = server) {
         throw e;
       }
     }
