@@ -33,6 +33,7 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Vectors;
 import org.clipsearch.searcher.DuplicateGroups;
@@ -376,8 +377,14 @@ public final class SolrImageSearch implements ImageSearch {
 
   @Override
   public Optional<ImageRecord> image(String idOrPath) throws IOException {
+    return taggedImage(idOrPath).map(TaggedImage::image);
+  }
+
+  @Override
+  public Optional<TaggedImage> taggedImage(String idOrPath) throws IOException {
     SolrDocument doc = doc(idOrPath, "*");
-    return doc == null ? Optional.empty() : Optional.of(SolrFields.fromDocument(doc));
+    return doc == null ? Optional.empty()
+        : Optional.of(new TaggedImage(SolrFields.fromDocument(doc), SolrFields.labels(doc)));
   }
 
   @Override

@@ -12,6 +12,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchHit;
@@ -19,6 +21,7 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
 import org.clipsearch.searcher.ImageSearch;
@@ -118,6 +121,7 @@ final class Queries {
     // label's count, which the tagging run's report must agree with.
     TagReport report = searcher.tag(LABELS, List.of("{}", "a {} picture"), new TagSettings(2, 0.05f), null);
     Map<String, Long> counts = searcher.labelCounts(null);
+    TreeSet<String> taggedPaths = new TreeSet<>(); // sorted: one order on both sides
     for (String label : LABELS) {
       if (report.counts().get(label) != counts.getOrDefault(label, 0L).longValue()) {
         throw new IllegalStateException("tagging counted " + report.counts() + " but the index counts " + counts);
@@ -129,6 +133,20 @@ final class Queries {
       node.put("threshold", "none");
       ArrayNode hits = node.putArray("hits");
       tagged.hits().forEach(h -> hits.addArray().add(h.path()).add(h.score()));
+      tagged.hits().forEach(h -> taggedPaths.add(h.path()));
+    }
+    // Each tagged image's details, by id: its record and its tags read at once must agree with its tags read alone.
+    for (String path : taggedPaths) {
+      TaggedImage details = searcher.taggedImage(ImageRecord.idOf(path)).orElseThrow();
+      if (!details.image().path().equals(path) || !details.tags().equals(searcher.tags(path))) {
+        throw new IllegalStateException("the details of " + path + " say " + details.image().path() + " tagged "
+            + details.tags() + ", its tags alone " + searcher.tags(path));
+      }
+      ObjectNode node = root.putObject("tags:" + path);
+      node.put("candidates", details.tags().size());
+      node.put("threshold", "none");
+      ArrayNode hits = node.putArray("hits");
+      details.tags().forEach(t -> hits.addArray().add(t.label()).add(t.probability()));
     }
     if (searcher.tag(LABELS, List.of("{}", "a {} picture"), new TagSettings(2, 0.05f), null).rewritten() != 0) {
       throw new IllegalStateException("a repeated tagging run rewrote images");

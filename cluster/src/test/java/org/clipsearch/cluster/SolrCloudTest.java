@@ -198,6 +198,8 @@ class SolrCloudTest {
       }
     }
     assertTrue(tagged >= IMAGES, "every image carries its best label, some a second one too: " + tagged);
+    assertEquals(IMAGES, names(fromSolr).stream().filter(n -> n.startsWith("tags:")).count(),
+        "each image's details, with its tags, compared");
     log("label search and near-duplicates (%d groups) alike on both sides",
         names(fromSolr).stream().filter(n -> n.startsWith("duplicates:")).count());
     assertTrue(hits(fromSolr.get("text-no-match")).isEmpty());

@@ -17,6 +17,7 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 
 /**
@@ -45,6 +46,9 @@ public interface ImageSearch extends AutoCloseable {
 
   /** The indexed image with this id or path, thumbnail and vector included. */
   Optional<ImageRecord> image(String idOrPath) throws IOException;
+
+  /** The indexed image with this id or path and its label tags, read at once: what an image's details show. */
+  Optional<TaggedImage> taggedImage(String idOrPath) throws IOException;
 
   IndexStats stats() throws IOException;
 

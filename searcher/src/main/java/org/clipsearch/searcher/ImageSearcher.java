@@ -51,6 +51,7 @@ import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Vectors;
 import org.clipsearch.indexer.ImageIndexer;
@@ -431,6 +432,11 @@ public final class ImageSearcher implements ImageSearch {
 
   @Override
   public Optional<ImageRecord> image(String idOrPath) throws IOException {
+    return taggedImage(idOrPath).map(TaggedImage::image);
+  }
+
+  @Override
+  public Optional<TaggedImage> taggedImage(String idOrPath) throws IOException {
     IndexSearcher searcher = acquire();
     try {
       int doc;
@@ -440,7 +446,9 @@ public final class ImageSearcher implements ImageSearch {
         return Optional.empty();
       }
       Document stored = searcher.storedFields().document(doc);
-      return Optional.of(IndexSchema.fromDocument(stored, LuceneImageStore.vector(searcher.getIndexReader(), doc)));
+      return Optional.of(new TaggedImage(
+          IndexSchema.fromDocument(stored, LuceneImageStore.vector(searcher.getIndexReader(), doc)),
+          IndexSchema.labelsOf(stored)));
     } finally {
       searchers.release(searcher);
     }

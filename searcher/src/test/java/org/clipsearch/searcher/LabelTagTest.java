@@ -27,6 +27,7 @@ import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.LabelScore;
@@ -36,6 +37,7 @@ import org.clipsearch.api.SearchHit;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexReport;
@@ -147,6 +149,10 @@ class LabelTagTest {
   static void assertAllTags(Map<String, List<LabelScore>> expected, ImageSearcher searcher) throws IOException {
     for (var e : expected.entrySet()) {
       assertTags(e.getValue(), searcher.tags(e.getKey()), e.getKey());
+      // The details an image page shows, found by id: the same image and the same tags, read at once.
+      TaggedImage details = searcher.taggedImage(ImageRecord.idOf(e.getKey())).orElseThrow();
+      assertEquals(e.getKey(), details.image().path());
+      assertTags(e.getValue(), details.tags(), e.getKey() + " (details)");
     }
   }
 

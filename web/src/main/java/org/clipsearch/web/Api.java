@@ -28,6 +28,7 @@ import org.clipsearch.api.QueryTerm;
 import org.clipsearch.api.SearchFilters;
 import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.SearchResult;
+import org.clipsearch.api.TaggedImage;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.searcher.ImageSearch;
 import org.clipsearch.indexer.ProgressFile;
@@ -233,12 +234,17 @@ final class Api {
 
   private ImageRecord record(Context ctx) throws IOException {
     String id = Params.id(ctx.pathParam("id"));
-    return searcher.image(id).orElseThrow(() -> ApiError.notFound("no indexed image has the id " + id));
+    return searcher.image(id).orElseThrow(() -> unknownImage(id));
+  }
+
+  private static ApiError unknownImage(String id) {
+    return ApiError.notFound("no indexed image has the id " + id);
   }
 
   void image(Context ctx) throws IOException {
-    ImageRecord r = record(ctx);
-    json(ctx, Json.image(r).set("tags", Json.labels(searcher.tags(r.path()))));
+    String id = Params.id(ctx.pathParam("id"));
+    TaggedImage t = searcher.taggedImage(id).orElseThrow(() -> unknownImage(id));
+    json(ctx, Json.image(t.image()).set("tags", Json.labels(t.tags())));
   }
 
   void thumbnail(Context ctx) throws IOException {
