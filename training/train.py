@@ -421,9 +421,9 @@ def main():
         p = step / total
         if a.minutes:
             clock = (time.time() - t0) / (60 * a.minutes)
-            if clock > p:
+            if clock > p and step >= warm:   # the warm-up follows the steps alone: before its end the clock sets nothing
                 clock_led[0] = True
-                p = clock
+            p = max(p, clock)
         return min(1.0, p)
 
     def lr_at(step):
