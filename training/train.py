@@ -415,14 +415,15 @@ def main():
                 else:
                     ea.copy_(v)
 
-    clock_led = [False]   # whether the wall clock ever set the schedule: then a rerun will not follow the same steps
+    clock_led = False   # whether the wall clock ever set the schedule: then a rerun will not follow the same steps
 
     def progress(step):
+        nonlocal clock_led
         p = step / total
         if a.minutes:
             clock = (time.time() - t0) / (60 * a.minutes)
             if clock > p and step >= warm:   # the warm-up follows the steps alone: before its end the clock sets nothing
-                clock_led[0] = True
+                clock_led = True
             p = max(p, clock)
         return min(1.0, p)
 
@@ -554,7 +555,7 @@ def main():
     summary = {'final_eval': best, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
                'inference_images_per_s_batch32': round(ips, 1), 'traced_max_abs_diff': diff,
                'steps': step, 'logit_scale': manifest['logit_scale'], 'train_minutes': round((time.time() - t0) / 60, 1),
-               'schedule_followed_clock': clock_led[0], 'args': vars(a)}
+               'schedule_followed_clock': clock_led, 'args': vars(a)}
     print('summary', json.dumps(summary), flush=True)
     with open(os.path.join(os.path.dirname(a.checkpoint), 'train-summary.json'), 'w') as f:
         json.dump(summary, f, indent=2)

@@ -132,8 +132,10 @@ final class Queries {
       node.put("candidates", counts.getOrDefault(label, 0L));
       node.put("threshold", "none");
       ArrayNode hits = node.putArray("hits");
-      tagged.hits().forEach(h -> hits.addArray().add(h.path()).add(h.score()));
-      tagged.hits().forEach(h -> taggedPaths.add(h.path()));
+      for (SearchHit h : tagged.hits()) {
+        hits.addArray().add(h.path()).add(h.score());
+        taggedPaths.add(h.path());
+      }
     }
     // Each tagged image's details, by id: its record and its tags read at once must agree with its tags read alone.
     for (String path : taggedPaths) {

@@ -232,18 +232,18 @@ final class Api {
 
   // ------------------------------------------------------------------------------------------ images
 
-  private ImageRecord record(Context ctx) throws IOException {
+  /** The image the path names, with its tags: one read of its stored document, whichever part a route needs. */
+  private TaggedImage details(Context ctx) throws IOException {
     String id = Params.id(ctx.pathParam("id"));
-    return searcher.image(id).orElseThrow(() -> unknownImage(id));
+    return searcher.taggedImage(id).orElseThrow(() -> ApiError.notFound("no indexed image has the id " + id));
   }
 
-  private static ApiError unknownImage(String id) {
-    return ApiError.notFound("no indexed image has the id " + id);
+  private ImageRecord record(Context ctx) throws IOException {
+    return details(ctx).image();
   }
 
   void image(Context ctx) throws IOException {
-    String id = Params.id(ctx.pathParam("id"));
-    TaggedImage t = searcher.taggedImage(id).orElseThrow(() -> unknownImage(id));
+    TaggedImage t = details(ctx);
     json(ctx, Json.image(t.image()).set("tags", Json.labels(t.tags())));
   }
 
