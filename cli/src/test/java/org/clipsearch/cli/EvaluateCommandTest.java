@@ -73,6 +73,11 @@ class EvaluateCommandTest {
     int[] strict = new int[3];
     int[] sameTitle = new int[3];
     int[] ks = {1, 5, 10};
+    // Balanced measures: per label (or title), {hits, trials}; their rates are then averaged over labels.
+    Map<String, int[]> catByLabel = new java.util.TreeMap<>();
+    Map<String, int[]> objByLabel = new java.util.TreeMap<>();
+    List<Map<String, int[]>> strictByTitle = List.of(new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>());
     try (ClipModel model = ClipModel.load(MODEL)) {
       List<BufferedImage> pictures = new ArrayList<>();
       for (Labelled l : SET) {
@@ -83,12 +88,14 @@ class EvaluateCommandTest {
       for (int i = 0; i < n; i++) {
         Labelled l = SET.get(i);
         if (!l.category().isEmpty()) {
-          count(classifier.classify(vectors[i], categories, null, 5), Set.of(l.category()), catHits);
+          boolean hit = count(classifier.classify(vectors[i], categories, null, 5), Set.of(l.category()), catHits);
+          tally(catByLabel, l.category(), hit);
         }
         List<String> truth = l.objects().stream().filter(NAMES::contains).toList();
         if (!truth.isEmpty()) {
           objImages++;
-          count(classifier.classify(vectors[i], NAMES, null, 5), Set.copyOf(truth), objHits);
+          boolean hit = count(classifier.classify(vectors[i], NAMES, null, 5), Set.copyOf(truth), objHits);
+          truth.forEach(name -> tally(objByLabel, name, hit));
         }
         if (l.query().isEmpty()) {
           continue;
@@ -109,6 +116,7 @@ class EvaluateCommandTest {
         for (int k = 0; k < ks.length; k++) {
           strict[k] += own < ks[k] ? 1 : 0;
           sameTitle[k] += firstSame < ks[k] ? 1 : 0;
+          tally(strictByTitle.get(k), l.query(), own < ks[k]);
         }
       }
     }
@@ -126,6 +134,11 @@ class EvaluateCommandTest {
     assertEquals((double) objHits[0] / objImages, obj.path("top1").asDouble(), 1e-4);
     assertEquals((double) objHits[1] / objImages, obj.path("top5").asDouble(), 1e-4);
     assertEquals(1.0, cat.path("top5").asDouble(), 1e-9, "two categories: the right one is always in the top 5");
+    assertEquals(Set.of("shapes", "signs"), catByLabel.keySet());
+    assertEquals(meanRate(catByLabel), cat.path("top1_balanced").asDouble(), 1e-4);
+    assertEquals(Set.of("square", "box", "picture", "palette"), objByLabel.keySet(),
+        "every listed name an image shows is one class; \"circle\" is shown by none");
+    assertEquals(meanRate(objByLabel), obj.path("top1_balanced").asDouble(), 1e-4);
     JsonNode ret = got.path("text_to_image");
     JsonNode same = got.path("text_to_image_same_title_counts");
     assertEquals(5, queries);
@@ -136,6 +149,11 @@ class EvaluateCommandTest {
       assertEquals((double) sameTitle[k] / queries, same.path(keys[k]).asDouble(), 1e-4, keys[k]);
     }
     assertEquals(1.0, ret.path("recall_at_10").asDouble(), 1e-9, "six images: every image is in the top 10");
+    JsonNode balanced = got.path("text_to_image_title_balanced");
+    assertEquals(4, balanced.path("titles").asInt(), "two images share \"a red square\": four titles");
+    for (int k = 0; k < ks.length; k++) {
+      assertEquals(meanRate(strictByTitle.get(k)), balanced.path(keys[k]).asDouble(), 1e-4, keys[k]);
+    }
     assertTrue(same.path("recall_at_1").asDouble() >= ret.path("recall_at_1").asDouble(),
         "counting same-title images as right never lowers recall");
 
@@ -158,7 +176,7 @@ class EvaluateCommandTest {
     assertEquals(0, text.exitCode(), text.err());
     List<String> lines = text.out().lines().toList();
     assertEquals(2, lines.size(), text.out());
-    assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ") && lines.get(1).endsWith("(1 images)"),
+    assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ") && lines.get(1).contains("(1 images); balanced top-1 "),
         text.out());
     String[] withJson = Arrays.copyOf(args, args.length + 1);
     withJson[args.length] = "--json";
@@ -180,12 +198,24 @@ class EvaluateCommandTest {
     assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
   }
 
-  private static void count(List<LabelScore> top, Set<String> truth, int[] hits) {
-    if (truth.contains(top.get(0).label())) {
+  private static boolean count(List<LabelScore> top, Set<String> truth, int[] hits) {
+    boolean first = truth.contains(top.get(0).label());
+    if (first) {
       hits[0]++;
     }
     if (top.stream().anyMatch(s -> truth.contains(s.label()))) {
       hits[1]++;
     }
+    return first;
+  }
+
+  private static void tally(Map<String, int[]> counts, String group, boolean hit) {
+    int[] c = counts.computeIfAbsent(group, g -> new int[2]);
+    c[0] += hit ? 1 : 0;
+    c[1]++;
+  }
+
+  private static double meanRate(Map<String, int[]> counts) {
+    return counts.values().stream().mapToDouble(c -> (double) c[0] / c[1]).average().orElseThrow();
   }
 }
