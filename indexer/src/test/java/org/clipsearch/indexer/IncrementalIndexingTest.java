@@ -15,6 +15,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.encoders.Images;
 import org.junit.jupiter.api.Test;
@@ -228,10 +230,11 @@ class IncrementalIndexingTest {
   void duplicateContentInOneBatchIsEmbeddedOnce() throws Exception {
     // The writer takes whatever is decoded, so which files share a batch depends on timing. Made deterministic:
     // one decoding thread, the roots given as files in this order, and a first file that fails at once; the
-    // writer takes it alone and, told of the failure, waits while the three images are decoded: they make the
-    // second batch together. The images are large enough (milliseconds to decode, yet below the size the indexer
-    // decodes subsampled) that the writer has taken the failure before the first is ready: with tiny ones it
-    // sometimes found the failure and two images already waiting, and took them as one batch.
+    // writer takes it alone and, told of the failure, waits until the decoding thread has finished all its files
+    // (it then waits in its pool for work): the three images make the second batch together. The images are large
+    // enough (milliseconds to decode, yet below the size the indexer decodes subsampled) that the writer has taken
+    // the failure before the first is ready: with tiny ones it sometimes found the failure and two images already
+    // waiting, and took them as one batch.
     Path photos = dir.resolve("photos");
     Path empty = Files.write(Files.createDirectories(photos).resolve("empty.jpg"), new byte[0]);
     Path x = TestImages.jpeg(photos.resolve("x.jpg"), 680, 500, 21);
@@ -244,11 +247,7 @@ class IncrementalIndexingTest {
 
       @Override
       public void failed(org.clipsearch.api.IndexFailure failure) {
-        try {
-          Thread.sleep(500);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        awaitIdleDecoders();
       }
 
       @Override
@@ -272,6 +271,33 @@ class IncrementalIndexingTest {
     assertEquals(3, contents.totalDocs());
     assertArrayEquals(contents.get(x).vector(), contents.get(copy).vector());
     assertVector(embedding(x), contents.get(copy).vector(), "the copy's vector");
+  }
+
+  /**
+   * Waits until every decoding thread has run out of files: it then waits in its pool for a task that never comes,
+   * seen in its stack. A deadline turns a change in the indexer's threading into a clear failure, not a hang.
+   */
+  private static void awaitIdleDecoders() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      List<Thread> decoders = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().equals("clipsearch-decode")).toList();
+      boolean idle = !decoders.isEmpty() && decoders.stream().allMatch(t -> Arrays.stream(t.getStackTrace())
+          .anyMatch(f -> f.getClassName().equals(ThreadPoolExecutor.class.getName())
+              && f.getMethodName().equals("getTask")));
+      if (idle) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the decoding thread did not finish its files within 30 s");
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted", e);
+      }
+    }
   }
 
   @Test
