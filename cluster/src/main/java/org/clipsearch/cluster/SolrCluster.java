@@ -30,6 +30,7 @@ import org.apache.solr.common.cloud.Replica;
 import org.apache.solr.common.cloud.SolrZkClient;
 import org.apache.solr.common.cloud.ZkStateReader;
 import org.apache.solr.common.params.CursorMarkParams;
+import org.clipsearch.api.ImageFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +172,7 @@ public final class SolrCluster implements Closeable {
    * collection size works; the query's rows set the page size.
    */
   public void forEachDocument(String collection, SolrQuery query, DocumentAction action) throws IOException {
-    query.setSort(SolrFields.PATH, SolrQuery.ORDER.asc);
+    query.setSort(ImageFields.PATH, SolrQuery.ORDER.asc);
     String cursor = CursorMarkParams.CURSOR_MARK_START;
     while (true) {
       query.set(CursorMarkParams.CURSOR_MARK_PARAM, cursor);

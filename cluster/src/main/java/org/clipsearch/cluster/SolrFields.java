@@ -1,5 +1,7 @@
 package org.clipsearch.cluster;
 
+import static org.clipsearch.api.ImageFields.*;
+
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,41 +10,15 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrInputDocument;
-import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabelScore;
 
 /**
  * The fields of the collection (configset {@code clipsearch}, {@code managed-schema.xml}): the same fields, with the
  * same names and meaning, as the embedded index's {@code IndexSchema}, so that both backends filter alike. Both take
- * their names from {@link ImageFields}.
+ * their names from {@link org.clipsearch.api.ImageFields}.
  */
 public final class SolrFields {
-  /** Absolute normalised path: the collection's uniqueKey. */
-  public static final String PATH = ImageFields.PATH;
-  public static final String ID = ImageFields.ID;
-  public static final String FOLDERS = ImageFields.FOLDERS;
-  public static final String NAMES = ImageFields.NAMES;
-  public static final String SHA256 = ImageFields.SHA256;
-  public static final String SIZE = ImageFields.SIZE;
-  public static final String MODIFIED = ImageFields.MODIFIED;
-  public static final String DATE = ImageFields.DATE;
-  public static final String CAPTURED = ImageFields.CAPTURED;
-  public static final String WIDTH = ImageFields.WIDTH;
-  public static final String HEIGHT = ImageFields.HEIGHT;
-  public static final String FORMAT = ImageFields.FORMAT;
-  public static final String CAMERA_MAKE = ImageFields.CAMERA_MAKE;
-  public static final String CAMERA_MODEL = ImageFields.CAMERA_MODEL;
-  public static final String CAMERA = ImageFields.CAMERA;
-  public static final String LATITUDE = ImageFields.LATITUDE;
-  public static final String LONGITUDE = ImageFields.LONGITUDE;
-  public static final String LOCATION = ImageFields.LOCATION;
-  public static final String ORIENTATION = ImageFields.ORIENTATION;
-  public static final String THUMBNAIL = ImageFields.THUMBNAIL;
-  public static final String VECTOR = ImageFields.VECTOR;
-  public static final String LABEL = ImageFields.LABEL;
-  public static final String LABEL_PROBABILITY = ImageFields.LABEL_PROBABILITY;
-  public static final String LABEL_SCORE = ImageFields.LABEL_SCORE;
   static final String LABEL_FIELDS = String.join(",", LABEL, LABEL_PROBABILITY, LABEL_SCORE);
   /** A dynamic field of type RandomSortField: {@code random_SEED asc} is a fixed pseudo-random order. */
   public static final String RANDOM_PREFIX = "random_";

@@ -20,6 +20,7 @@ import org.apache.solr.client.solrj.response.QueryResponse;
 import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.SolrDocumentList;
 import org.apache.solr.common.SolrInputDocument;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.LabelScore;
@@ -157,15 +158,15 @@ public final class SolrImageSearch implements ImageSearch {
    * filters, Solr keeps the best {@code topK} of all shards, and they are re-ranked here by the exact dot product.
    */
   private List<Scored> vectorCandidates(float[] query, List<String> filters, int topK) throws IOException {
-    SolrQuery q = new SolrQuery("{!knn f=" + SolrFields.VECTOR + " topK=" + topK + "}" + vectorText(query));
+    SolrQuery q = new SolrQuery("{!knn f=" + ImageFields.VECTOR + " topK=" + topK + "}" + vectorText(query));
     filters.forEach(q::addFilterQuery);
-    q.setFields(SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR);
+    q.setFields(SolrFields.HIT_FIELDS + "," + ImageFields.VECTOR);
     q.setRows(topK);
     SolrDocumentList docs = query(q).getResults();
     List<Scored> scored = new ArrayList<>(docs.size());
     for (SolrDocument doc : docs) {
       float[] v = SolrFields.vector(doc);
-      scored.add(new Scored(doc, (String) doc.getFirstValue(SolrFields.PATH), v == null ? 0f : Vectors.dot(query, v)));
+      scored.add(new Scored(doc, (String) doc.getFirstValue(ImageFields.PATH), v == null ? 0f : Vectors.dot(query, v)));
     }
     scored.sort(Scored.BEST_FIRST);
     return scored;
@@ -178,11 +179,11 @@ public final class SolrImageSearch implements ImageSearch {
       return vectorRanked;
     }
     // Tokens are letters and digits only, lower-cased: nothing to escape, and no operator (those are upper case).
-    SolrQuery q = new SolrQuery(SolrFields.NAMES + ":(" + String.join(" ", tokens) + ")");
+    SolrQuery q = new SolrQuery(ImageFields.NAMES + ":(" + String.join(" ", tokens) + ")");
     q.set("q.op", "OR");
     q.set("defType", "lucene");
     filters.forEach(q::addFilterQuery);
-    q.setFields(SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR + ",score");
+    q.setFields(SolrFields.HIT_FIELDS + "," + ImageFields.VECTOR + ",score");
     q.setRows(pool);
     Map<String, Scored> byPath = new HashMap<>();
     List<String> vectorOrder = new ArrayList<>();
@@ -192,7 +193,7 @@ public final class SolrImageSearch implements ImageSearch {
     }
     List<String> keywordOrder = new ArrayList<>();
     for (SolrDocument doc : query(q).getResults()) {
-      String path = (String) doc.getFirstValue(SolrFields.PATH);
+      String path = (String) doc.getFirstValue(ImageFields.PATH);
       if (exclude.contains(path)) {
         continue;
       }
@@ -230,7 +231,7 @@ public final class SolrImageSearch implements ImageSearch {
       return c;
     }
     SolrQuery q = new SolrQuery("*:*");
-    q.setFields(SolrFields.VECTOR);
+    q.setFields(ImageFields.VECTOR);
     q.setRows(CALIBRATION_SAMPLE);
     q.set("sort", CALIBRATION_SORT);
     List<float[]> sample = new ArrayList<>();
@@ -257,14 +258,14 @@ public final class SolrImageSearch implements ImageSearch {
     Set<String> paths = new HashSet<>();
     for (QueryTerm term : terms) {
       if (term instanceof QueryTerm.IndexedImage i && i.weight() > 0) {
-        paths.add((String) requireDoc(i.idOrPath(), SolrFields.PATH).getFirstValue(SolrFields.PATH));
+        paths.add((String) requireDoc(i.idOrPath(), ImageFields.PATH).getFirstValue(ImageFields.PATH));
       }
     }
     return paths;
   }
 
   private float[] indexedVector(String idOrPath) throws IOException {
-    float[] v = SolrFields.vector(requireDoc(idOrPath, SolrFields.VECTOR));
+    float[] v = SolrFields.vector(requireDoc(idOrPath, ImageFields.VECTOR));
     if (v == null) {
       throw new IllegalArgumentException("image " + idOrPath + " has no vector");
     }
@@ -282,7 +283,7 @@ public final class SolrImageSearch implements ImageSearch {
   /** The document of an image by path (starting with '/') or id, as the embedded searcher looks it up. */
   private SolrDocument doc(String idOrPath, String fl) throws IOException {
     boolean byPath = idOrPath.startsWith("/");
-    String field = byPath ? SolrFields.PATH : SolrFields.ID;
+    String field = byPath ? ImageFields.PATH : ImageFields.ID;
     String value = byPath ? Path.of(idOrPath).normalize().toString() : idOrPath;
     SolrQuery q = new SolrQuery("{!term f=" + field + "}" + value);
     q.setFields(fl);
@@ -298,35 +299,35 @@ public final class SolrImageSearch implements ImageSearch {
       return fq;
     }
     if (f.label() != null) {
-      fq.add("{!term f=" + SolrFields.LABEL + "}" + f.label());
+      fq.add("{!term f=" + ImageFields.LABEL + "}" + f.label());
     }
     if (f.folder() != null) {
       String folder = Path.of(f.folder()).toAbsolutePath().normalize().toString();
-      fq.add("{!term f=" + SolrFields.FOLDERS + "}" + folder);
+      fq.add("{!term f=" + ImageFields.FOLDERS + "}" + folder);
     }
     for (String word : f.nameKeywords()) {
       for (String token : nameTokens(word)) {
-        fq.add("{!term f=" + SolrFields.NAMES + "}" + token);
+        fq.add("{!term f=" + ImageFields.NAMES + "}" + token);
       }
     }
     if (f.from() != null || f.to() != null) {
       String from = f.from() == null ? "*" : Long.toString(f.from().toEpochMilli());
       String to = f.to() == null ? "*" : Long.toString(f.to().toEpochMilli() - 1);
-      fq.add(SolrFields.DATE + ":[" + from + " TO " + to + "]");
+      fq.add(ImageFields.DATE + ":[" + from + " TO " + to + "]");
     }
     if (!f.formats().isEmpty()) {
-      fq.add("{!terms f=" + SolrFields.FORMAT + " separator=\",\"}"
+      fq.add("{!terms f=" + ImageFields.FORMAT + " separator=\",\"}"
           + String.join(",", f.formats().stream().map(SearchMath::normalizeFormat).toList()));
     }
     if (f.minWidth() != null) {
-      fq.add(SolrFields.WIDTH + ":[" + f.minWidth() + " TO *]");
+      fq.add(ImageFields.WIDTH + ":[" + f.minWidth() + " TO *]");
     }
     if (f.minHeight() != null) {
-      fq.add(SolrFields.HEIGHT + ":[" + f.minHeight() + " TO *]");
+      fq.add(ImageFields.HEIGHT + ":[" + f.minHeight() + " TO *]");
     }
     if (f.camera() != null && !f.camera().isBlank()) {
       for (String token : nameTokens(f.camera())) {
-        fq.add("{!term f=" + SolrFields.CAMERA + "}" + token);
+        fq.add("{!term f=" + ImageFields.CAMERA + "}" + token);
       }
     }
     return fq;
@@ -356,16 +357,16 @@ public final class SolrImageSearch implements ImageSearch {
   }
 
   private static SearchHit toHit(SolrDocument doc, float score) {
-    Long captured = SolrFields.longValue(doc, SolrFields.CAPTURED);
-    long date = captured != null ? captured : SolrFields.longValue(doc, SolrFields.MODIFIED);
+    Long captured = SolrFields.longValue(doc, ImageFields.CAPTURED);
+    long date = captured != null ? captured : SolrFields.longValue(doc, ImageFields.MODIFIED);
     return new SearchHit(
-        (String) doc.getFirstValue(SolrFields.ID),
-        (String) doc.getFirstValue(SolrFields.PATH),
+        (String) doc.getFirstValue(ImageFields.ID),
+        (String) doc.getFirstValue(ImageFields.PATH),
         score,
-        ((Number) doc.getFirstValue(SolrFields.WIDTH)).intValue(),
-        ((Number) doc.getFirstValue(SolrFields.HEIGHT)).intValue(),
-        (String) doc.getFirstValue(SolrFields.FORMAT),
-        SolrFields.longValue(doc, SolrFields.SIZE),
+        ((Number) doc.getFirstValue(ImageFields.WIDTH)).intValue(),
+        ((Number) doc.getFirstValue(ImageFields.HEIGHT)).intValue(),
+        (String) doc.getFirstValue(ImageFields.FORMAT),
+        SolrFields.longValue(doc, ImageFields.SIZE),
         Instant.ofEpochMilli(date));
   }
 
@@ -408,10 +409,10 @@ public final class SolrImageSearch implements ImageSearch {
       SearchFilters filters) throws IOException {
     LabelRanking<SolrDocument> ranking =
         new LabelRanking<>(labels, classifier.labelVectors(labels, templates), model.logitScale(), perLabel);
-    forEach(filterQueries(filters), SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR, doc -> {
+    forEach(filterQueries(filters), SolrFields.HIT_FIELDS + "," + ImageFields.VECTOR, doc -> {
       float[] v = SolrFields.vector(doc);
       if (v != null) {
-        doc.removeFields(SolrFields.VECTOR); // kept images need their hit fields only
+        doc.removeFields(ImageFields.VECTOR); // kept images need their hit fields only
         ranking.offer(doc, v);
       }
     });
@@ -488,18 +489,18 @@ public final class SolrImageSearch implements ImageSearch {
   @Override
   public List<List<SearchHit>> nearDuplicates(float threshold, int neighbours) throws IOException {
     DuplicateGroups<String> groups = new DuplicateGroups<>();
-    forEach(List.of(), SolrFields.PATH + "," + SolrFields.SHA256 + "," + SolrFields.VECTOR, doc -> {
-      String path = (String) doc.getFirstValue(SolrFields.PATH);
-      groups.add(path, (String) doc.getFirstValue(SolrFields.SHA256));
+    forEach(List.of(), ImageFields.PATH + "," + ImageFields.SHA256 + "," + ImageFields.VECTOR, doc -> {
+      String path = (String) doc.getFirstValue(ImageFields.PATH);
+      groups.add(path, (String) doc.getFirstValue(ImageFields.SHA256));
       float[] v = SolrFields.vector(doc);
       if (v == null) {
         return;
       }
-      SolrQuery q = new SolrQuery("{!knn f=" + SolrFields.VECTOR + " topK=" + (neighbours + 1) + "}" + vectorText(v));
-      q.setFields(SolrFields.PATH + "," + SolrFields.VECTOR);
+      SolrQuery q = new SolrQuery("{!knn f=" + ImageFields.VECTOR + " topK=" + (neighbours + 1) + "}" + vectorText(v));
+      q.setFields(ImageFields.PATH + "," + ImageFields.VECTOR);
       q.setRows(neighbours + 1);
       for (SolrDocument near : query(q).getResults()) {
-        String other = (String) near.getFirstValue(SolrFields.PATH);
+        String other = (String) near.getFirstValue(ImageFields.PATH);
         float[] w = SolrFields.vector(near);
         if (!other.equals(path) && w != null && Vectors.dot(v, w) >= threshold) {
           groups.add(other, null);
@@ -511,7 +512,7 @@ public final class SolrImageSearch implements ImageSearch {
     for (List<String> group : groups.groups()) {
       Map<String, SolrDocument> byPath = new HashMap<>();
       for (String path : group) { // groups are small: one lookup each, by the uniqueKey
-        SolrDocument doc = doc(path, SolrFields.HIT_FIELDS + "," + SolrFields.VECTOR);
+        SolrDocument doc = doc(path, SolrFields.HIT_FIELDS + "," + ImageFields.VECTOR);
         if (doc != null) {
           byPath.put(path, doc);
         }

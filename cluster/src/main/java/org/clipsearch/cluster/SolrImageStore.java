@@ -26,6 +26,7 @@ import org.apache.solr.common.SolrInputDocument;
 import org.apache.solr.common.cloud.DocCollection;
 import org.apache.solr.common.cloud.Replica;
 import org.apache.solr.common.util.NamedList;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.ImageStore;
 import org.clipsearch.api.IndexStats;
@@ -142,12 +143,12 @@ public final class SolrImageStore implements ImageStore {
   }
 
   private static final String STORED_IMAGE_FIELDS =
-      String.join(",", SolrFields.PATH, SolrFields.SIZE, SolrFields.MODIFIED, SolrFields.SHA256);
+      String.join(",", ImageFields.PATH, ImageFields.SIZE, ImageFields.MODIFIED, ImageFields.SHA256);
 
   private static StoredImage storedImage(SolrDocument doc) {
-    return new StoredImage((String) doc.getFirstValue(SolrFields.PATH), SolrFields.longValue(doc, SolrFields.SIZE),
-        Instant.ofEpochMilli(SolrFields.longValue(doc, SolrFields.MODIFIED)),
-        (String) doc.getFirstValue(SolrFields.SHA256));
+    return new StoredImage((String) doc.getFirstValue(ImageFields.PATH), SolrFields.longValue(doc, ImageFields.SIZE),
+        Instant.ofEpochMilli(SolrFields.longValue(doc, ImageFields.MODIFIED)),
+        (String) doc.getFirstValue(ImageFields.SHA256));
   }
 
   /** Whether a folder above {@code path} was read ahead. */
@@ -166,7 +167,7 @@ public final class SolrImageStore implements ImageStore {
       return false;
     }
     SolrQuery count = new SolrQuery("*:*");
-    count.addFilterQuery("{!term f=" + SolrFields.FOLDERS + "}" + folder);
+    count.addFilterQuery("{!term f=" + ImageFields.FOLDERS + "}" + folder);
     count.setRows(0);
     long n = cluster.request(new QueryRequest(count, SolrRequest.METHOD.POST), collection).getResults().getNumFound();
     if (readAhead.size() + n > READ_AHEAD_LIMIT) {
@@ -174,7 +175,7 @@ public final class SolrImageStore implements ImageStore {
       return false;
     }
     Map<String, StoredImage> read = new HashMap<>();
-    forEachUnder(folder, STORED_IMAGE_FIELDS, doc -> read.put((String) doc.getFirstValue(SolrFields.PATH),
+    forEachUnder(folder, STORED_IMAGE_FIELDS, doc -> read.put((String) doc.getFirstValue(ImageFields.PATH),
         storedImage(doc)));
     readAhead.putAll(read);
     readFolders.add(folder);
@@ -183,7 +184,7 @@ public final class SolrImageStore implements ImageStore {
 
   /** The committed document at {@code path} with the fields {@code fl}, or null. */
   SolrDocument byPath(String path, String fl) throws IOException {
-    SolrQuery query = new SolrQuery("{!term f=" + SolrFields.PATH + "}" + path);
+    SolrQuery query = new SolrQuery("{!term f=" + ImageFields.PATH + "}" + path);
     query.setFields(fl);
     query.setRows(1);
     QueryResponse response = cluster.request(new QueryRequest(query, SolrRequest.METHOD.POST), collection);
@@ -192,8 +193,8 @@ public final class SolrImageStore implements ImageStore {
 
   @Override
   public Optional<float[]> vectorByHash(String sha256) throws IOException {
-    SolrQuery query = new SolrQuery("{!term f=" + SolrFields.SHA256 + "}" + sha256);
-    query.setFields(SolrFields.VECTOR);
+    SolrQuery query = new SolrQuery("{!term f=" + ImageFields.SHA256 + "}" + sha256);
+    query.setFields(ImageFields.VECTOR);
     query.setRows(1);
     QueryResponse response = cluster.request(new QueryRequest(query, SolrRequest.METHOD.POST), collection);
     if (response.getResults().isEmpty()) {
@@ -239,13 +240,13 @@ public final class SolrImageStore implements ImageStore {
 
   @Override
   public void forEachPathUnder(String folder, Consumer<String> action) throws IOException {
-    forEachUnder(folder, SolrFields.PATH, doc -> action.accept((String) doc.getFirstValue(SolrFields.PATH)));
+    forEachUnder(folder, ImageFields.PATH, doc -> action.accept((String) doc.getFirstValue(ImageFields.PATH)));
   }
 
   /** Pages through the folder with a cursor (sorted by path, the uniqueKey), so that any size works. */
   private void forEachUnder(String folder, String fl, Consumer<SolrDocument> action) throws IOException {
     SolrQuery query = new SolrQuery("*:*");
-    query.addFilterQuery("{!term f=" + SolrFields.FOLDERS + "}" + folder);
+    query.addFilterQuery("{!term f=" + ImageFields.FOLDERS + "}" + folder);
     query.setFields(fl);
     query.setRows(2000);
     cluster.forEachDocument(collection, query, action::accept);
@@ -311,7 +312,7 @@ public final class SolrImageStore implements ImageStore {
       }
     }
     Map<String, String> props = cluster.collectionProperties(collection);
-    SolrQuery tagged = new SolrQuery(SolrFields.LABEL + ":*");
+    SolrQuery tagged = new SolrQuery(ImageFields.LABEL + ":*");
     tagged.setRows(0);
     long taggedImages = cluster.request(new QueryRequest(tagged), collection).getResults().getNumFound();
     return new IndexStats(images, SolrCollections.recordedModel(cluster, collection), size,
@@ -332,12 +333,13 @@ public final class SolrImageStore implements ImageStore {
     fq.forEach(q::addFilterQuery);
     q.setRows(0);
     q.setFacet(true);
-    q.addFacetField(SolrFields.LABEL);
+    q.addFacetField(ImageFields.LABEL);
     q.setFacetLimit(-1);
     q.setFacetMinCount(1);
     q.setFacetSort("count"); // ties: in index order, which is by label, as the embedded index orders them
     Map<String, Long> counts = new LinkedHashMap<>();
-    var field = cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection).getFacetField(SolrFields.LABEL);
+    var field = cluster.request(new QueryRequest(q, SolrRequest.METHOD.POST), collection)
+        .getFacetField(ImageFields.LABEL);
     if (field != null && field.getValues() != null) {
       field.getValues().forEach(c -> counts.put(c.getName(), c.getCount()));
     }

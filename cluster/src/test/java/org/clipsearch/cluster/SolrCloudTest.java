@@ -31,6 +31,7 @@ import org.apache.solr.common.SolrDocument;
 import org.apache.solr.common.cloud.DocCollection;
 import org.apache.solr.common.cloud.Replica;
 import org.apache.solr.embedded.JettySolrRunner;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.ModelIdentity;
@@ -384,11 +385,11 @@ class SolrCloudTest {
 
   private Set<String> allPaths() throws IOException {
     SolrQuery q = new SolrQuery("*:*");
-    q.setFields(SolrFields.PATH);
+    q.setFields(ImageFields.PATH);
     q.setRows(10_000);
     Set<String> paths = new TreeSet<>();
     for (SolrDocument doc : solr.request(new QueryRequest(q), COLLECTION).getResults()) {
-      paths.add((String) doc.getFirstValue(SolrFields.PATH));
+      paths.add((String) doc.getFirstValue(ImageFields.PATH));
     }
     return paths;
   }

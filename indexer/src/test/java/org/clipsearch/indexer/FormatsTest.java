@@ -22,10 +22,10 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.encoders.DecodedImage;
 import org.clipsearch.encoders.Images;
-import org.clipsearch.indexer.lucene.IndexSchema;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -195,16 +195,16 @@ class FormatsTest {
         DirectoryReader reader = DirectoryReader.open(directory)) {
       var searcher = new IndexSearcher(reader);
       var nearEiffelTower = LatLonPoint.newDistanceQuery(
-          IndexSchema.LOCATION, 48.8584, 2.2945, 1000);
+          ImageFields.LOCATION, 48.8584, 2.2945, 1000);
       assertEquals(1, searcher.count(nearEiffelTower));
       var inSydney = LatLonPoint.newDistanceQuery(
-          IndexSchema.LOCATION, -33.86, 151.21, 1000);
+          ImageFields.LOCATION, -33.86, 151.21, 1000);
       assertEquals(0, searcher.count(inSydney));
       var canon = new TermQuery(
-          new Term(IndexSchema.CAMERA, "canon"));
+          new Term(ImageFields.CAMERA, "canon"));
       assertEquals(1, searcher.count(canon));
       var in2019 = LongField.newRangeQuery(
-          IndexSchema.DATE,
+          ImageFields.DATE,
           Instant.parse("2019-01-01T00:00:00Z").toEpochMilli(),
           Instant.parse("2019-12-31T23:59:59Z").toEpochMilli());
       assertEquals(1, searcher.count(in2019), "the capture date, not the file's date, is the date");

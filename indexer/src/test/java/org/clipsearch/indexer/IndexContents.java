@@ -13,6 +13,7 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.lucene.IndexSchema;
@@ -53,7 +54,7 @@ record IndexContents(Map<String, ImageRecord> byPath, Map<String, Integer> docsP
       }
       // The path is the unique key: a term query must find exactly the documents counted above.
       for (String path : docsPerPath.keySet()) {
-        int count = searcher.count(new TermQuery(new Term(IndexSchema.PATH, path)));
+        int count = searcher.count(new TermQuery(new Term(ImageFields.PATH, path)));
         if (count != docsPerPath.get(path)) {
           throw new AssertionError("path term " + path + " matches " + count + " documents");
         }

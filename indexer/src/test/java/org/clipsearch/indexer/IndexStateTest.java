@@ -23,13 +23,13 @@ import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.ModelMismatchException;
 import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.encoders.Images;
 import org.clipsearch.indexer.lucene.HnswSettings;
-import org.clipsearch.indexer.lucene.IndexSchema;
 import org.clipsearch.indexer.lucene.LuceneImageStore;
 import org.clipsearch.indexer.lucene.VectorFormat;
 import org.junit.jupiter.api.Test;
@@ -204,15 +204,15 @@ class IndexStateTest {
       IndexContents contents = IndexContents.read(index);
       try (Directory directory = FSDirectory.open(index); DirectoryReader reader = DirectoryReader.open(directory)) {
         for (LeafReaderContext leaf : reader.leaves()) {
-          String perField = leaf.reader().getFieldInfos().fieldInfo(IndexSchema.VECTOR)
+          String perField = leaf.reader().getFieldInfos().fieldInfo(ImageFields.VECTOR)
               .getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY);
           assertEquals(format == VectorFormat.FLOAT, perField.equals("Lucene99HnswVectorsFormat"),
               format + " is written as " + perField);
         }
         IndexSearcher searcher = new IndexSearcher(reader);
         for (ImageRecord record : contents.byPath().values()) {
-          TopDocs top = searcher.search(new KnnFloatVectorQuery(IndexSchema.VECTOR, record.vector(), 1), 1);
-          assertEquals(record.path(), searcher.storedFields().document(top.scoreDocs[0].doc).get(IndexSchema.PATH),
+          TopDocs top = searcher.search(new KnnFloatVectorQuery(ImageFields.VECTOR, record.vector(), 1), 1);
+          assertEquals(record.path(), searcher.storedFields().document(top.scoreDocs[0].doc).get(ImageFields.PATH),
               format + ": an image's own vector finds it first");
         }
       }
@@ -246,7 +246,7 @@ class IndexStateTest {
     assertEquals(created, LuceneImageStore.settingsFor(index, null, null, null), "recorded again by the new commit");
     try (Directory directory = FSDirectory.open(index); DirectoryReader reader = DirectoryReader.open(directory)) {
       for (LeafReaderContext leaf : reader.leaves()) {
-        String perField = leaf.reader().getFieldInfos().fieldInfo(IndexSchema.VECTOR)
+        String perField = leaf.reader().getFieldInfos().fieldInfo(ImageFields.VECTOR)
             .getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY);
         assertFalse(perField.equals("Lucene99HnswVectorsFormat"), "every segment quantized, got " + perField);
       }

@@ -38,6 +38,7 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
 import org.clipsearch.api.LabelScore;
@@ -78,8 +79,8 @@ public final class ImageSearcher implements ImageSearch {
   public static final float CUTOFF_SIGMAS = SearchMath.CUTOFF_SIGMAS;
   static final long REFRESH_NANOS = 500_000_000L;
   private static final Set<String> HIT_FIELDS =
-      Set.of(IndexSchema.PATH, IndexSchema.ID, IndexSchema.WIDTH, IndexSchema.HEIGHT, IndexSchema.FORMAT,
-          IndexSchema.SIZE, IndexSchema.MODIFIED, IndexSchema.CAPTURED);
+      Set.of(ImageFields.PATH, ImageFields.ID, ImageFields.WIDTH, ImageFields.HEIGHT, ImageFields.FORMAT,
+          ImageFields.SIZE, ImageFields.MODIFIED, ImageFields.CAPTURED);
 
   private final Path path;
   private final Directory directory;
@@ -210,7 +211,7 @@ public final class ImageSearcher implements ImageSearch {
   /** Nearest neighbours by HNSW (filtered inside the graph search), then re-ranked by the exact dot product. */
   private List<Scored> vectorCandidates(IndexSearcher searcher, float[] query, Query filter, int pool)
       throws IOException {
-    TopDocs top = searcher.search(new KnnFloatVectorQuery(IndexSchema.VECTOR, query, pool, filter), pool);
+    TopDocs top = searcher.search(new KnnFloatVectorQuery(ImageFields.VECTOR, query, pool, filter), pool);
     List<Scored> scored = new ArrayList<>(top.scoreDocs.length);
     IndexReader reader = searcher.getIndexReader();
     for (ScoreDoc hit : top.scoreDocs) {
@@ -224,7 +225,7 @@ public final class ImageSearcher implements ImageSearch {
 
   private static String pathOf(StoredFields stored, int doc) {
     try {
-      return stored.document(doc, Set.of(IndexSchema.PATH)).get(IndexSchema.PATH);
+      return stored.document(doc, Set.of(ImageFields.PATH)).get(ImageFields.PATH);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -261,7 +262,7 @@ public final class ImageSearcher implements ImageSearch {
     }
     BooleanQuery.Builder keyword = new BooleanQuery.Builder();
     for (String token : tokens) {
-      keyword.add(new TermQuery(new Term(IndexSchema.NAMES, token)), BooleanClause.Occur.SHOULD);
+      keyword.add(new TermQuery(new Term(ImageFields.NAMES, token)), BooleanClause.Occur.SHOULD);
     }
     Query bm25 = keyword.build();
     if (filter != null) {
@@ -314,7 +315,7 @@ public final class ImageSearcher implements ImageSearch {
     int step = Math.max(1, max / SearchMath.CALIBRATION_SAMPLE);
     List<float[]> sample = new ArrayList<>();
     for (LeafReaderContext leaf : reader.leaves()) {
-      FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(ImageFields.VECTOR);
       if (values == null) {
         continue;
       }
@@ -357,8 +358,8 @@ public final class ImageSearcher implements ImageSearch {
   }
 
   private static int docOf(IndexSearcher searcher, String idOrPath) throws IOException {
-    String field = idOrPath.startsWith("/") ? IndexSchema.PATH : IndexSchema.ID;
-    String value = field.equals(IndexSchema.PATH) ? Path.of(idOrPath).normalize().toString() : idOrPath;
+    String field = idOrPath.startsWith("/") ? ImageFields.PATH : ImageFields.ID;
+    String value = field.equals(ImageFields.PATH) ? Path.of(idOrPath).normalize().toString() : idOrPath;
     TopDocs top = searcher.search(new TermQuery(new Term(field, value)), 1);
     if (top.scoreDocs.length == 0) {
       throw new UnknownImageException("no indexed image " + idOrPath);
@@ -374,53 +375,53 @@ public final class ImageSearcher implements ImageSearch {
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     if (f.folder() != null) {
       String folder = Path.of(f.folder()).toAbsolutePath().normalize().toString();
-      b.add(new TermQuery(new Term(IndexSchema.FOLDERS, folder)), BooleanClause.Occur.FILTER);
+      b.add(new TermQuery(new Term(ImageFields.FOLDERS, folder)), BooleanClause.Occur.FILTER);
     }
     for (String word : f.nameKeywords()) {
       for (String token : nameTokens(word)) {
-        b.add(new TermQuery(new Term(IndexSchema.NAMES, token)), BooleanClause.Occur.FILTER);
+        b.add(new TermQuery(new Term(ImageFields.NAMES, token)), BooleanClause.Occur.FILTER);
       }
     }
     if (f.from() != null || f.to() != null) {
       long from = f.from() == null ? Long.MIN_VALUE : f.from().toEpochMilli();
       long to = f.to() == null ? Long.MAX_VALUE : f.to().toEpochMilli() - 1;
-      b.add(LongField.newRangeQuery(IndexSchema.DATE, from, to), BooleanClause.Occur.FILTER);
+      b.add(LongField.newRangeQuery(ImageFields.DATE, from, to), BooleanClause.Occur.FILTER);
     }
     if (!f.formats().isEmpty()) {
       List<BytesRef> formats = f.formats().stream()
           .map(x -> new BytesRef(SearchMath.normalizeFormat(x))).toList();
-      b.add(new TermInSetQuery(IndexSchema.FORMAT, formats), BooleanClause.Occur.FILTER);
+      b.add(new TermInSetQuery(ImageFields.FORMAT, formats), BooleanClause.Occur.FILTER);
     }
     if (f.minWidth() != null) {
-      b.add(IntField.newRangeQuery(IndexSchema.WIDTH, f.minWidth(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
+      b.add(IntField.newRangeQuery(ImageFields.WIDTH, f.minWidth(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
     }
     if (f.minHeight() != null) {
-      b.add(IntField.newRangeQuery(IndexSchema.HEIGHT, f.minHeight(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
+      b.add(IntField.newRangeQuery(ImageFields.HEIGHT, f.minHeight(), Integer.MAX_VALUE), BooleanClause.Occur.FILTER);
     }
     if (f.camera() != null && !f.camera().isBlank()) {
       for (String token : nameTokens(f.camera())) {
-        b.add(new TermQuery(new Term(IndexSchema.CAMERA, token)), BooleanClause.Occur.FILTER);
+        b.add(new TermQuery(new Term(ImageFields.CAMERA, token)), BooleanClause.Occur.FILTER);
       }
     }
     if (f.label() != null) {
-      b.add(new TermQuery(new Term(IndexSchema.LABEL, f.label())), BooleanClause.Occur.FILTER);
+      b.add(new TermQuery(new Term(ImageFields.LABEL, f.label())), BooleanClause.Occur.FILTER);
     }
     BooleanQuery q = b.build();
     return q.clauses().isEmpty() ? null : q;
   }
 
   private static SearchHit toHit(Document doc, float score) {
-    var captured = doc.getField(IndexSchema.CAPTURED);
+    var captured = doc.getField(ImageFields.CAPTURED);
     long date = captured != null ? captured.numericValue().longValue()
-        : doc.getField(IndexSchema.MODIFIED).numericValue().longValue();
+        : doc.getField(ImageFields.MODIFIED).numericValue().longValue();
     return new SearchHit(
-        doc.get(IndexSchema.ID),
-        doc.get(IndexSchema.PATH),
+        doc.get(ImageFields.ID),
+        doc.get(ImageFields.PATH),
         score,
-        doc.getField(IndexSchema.WIDTH).numericValue().intValue(),
-        doc.getField(IndexSchema.HEIGHT).numericValue().intValue(),
-        doc.get(IndexSchema.FORMAT),
-        doc.getField(IndexSchema.SIZE).numericValue().longValue(),
+        doc.getField(ImageFields.WIDTH).numericValue().intValue(),
+        doc.getField(ImageFields.HEIGHT).numericValue().intValue(),
+        doc.get(ImageFields.FORMAT),
+        doc.getField(ImageFields.SIZE).numericValue().longValue(),
         Instant.ofEpochMilli(date));
   }
 
@@ -533,7 +534,7 @@ public final class ImageSearcher implements ImageSearch {
   public List<LabelScore> tags(String idOrPath) throws IOException {
     IndexSearcher searcher = acquire();
     try {
-      Set<String> fields = Set.of(IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
+      Set<String> fields = Set.of(ImageFields.LABEL, ImageFields.LABEL_PROBABILITY, ImageFields.LABEL_SCORE);
       return IndexSchema.labelsOf(searcher.storedFields().document(docOf(searcher, idOrPath), fields));
     } finally {
       searchers.release(searcher);
@@ -552,14 +553,14 @@ public final class ImageSearcher implements ImageSearch {
       List<Integer> docs = new ArrayList<>();
       for (ScoreDoc d : searcher.search(new MatchAllDocsQuery(), Math.max(1, reader.numDocs())).scoreDocs) {
         docs.add(d.doc);
-        groups.add(d.doc, stored.document(d.doc, Set.of(IndexSchema.SHA256)).get(IndexSchema.SHA256));
+        groups.add(d.doc, stored.document(d.doc, Set.of(ImageFields.SHA256)).get(ImageFields.SHA256));
       }
       for (int doc : docs) {
         float[] v = LuceneImageStore.vector(reader, doc);
         if (v == null) {
           continue;
         }
-        TopDocs near = searcher.search(new KnnFloatVectorQuery(IndexSchema.VECTOR, v, neighbours + 1), neighbours + 1);
+        TopDocs near = searcher.search(new KnnFloatVectorQuery(ImageFields.VECTOR, v, neighbours + 1), neighbours + 1);
         for (ScoreDoc n : near.scoreDocs) {
           if (n.doc != doc) {
             float[] w = LuceneImageStore.vector(reader, n.doc);

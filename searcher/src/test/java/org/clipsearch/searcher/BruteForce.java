@@ -20,8 +20,8 @@ import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.SearchHit;
-import org.clipsearch.indexer.lucene.IndexSchema;
 
 /**
  * The reference every search is checked against: every vector of the index read straight from Lucene (not through
@@ -42,13 +42,13 @@ final class BruteForce {
     Map<String, float[]> vectors = new LinkedHashMap<>();
     try (var directory = FSDirectory.open(index); DirectoryReader reader = DirectoryReader.open(directory)) {
       for (LeafReaderContext leaf : reader.leaves()) {
-        FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(ImageFields.VECTOR);
         StoredFields stored = leaf.reader().storedFields();
         var live = leaf.reader().getLiveDocs();
         KnnVectorValues.DocIndexIterator it = values.iterator();
         for (int doc = it.nextDoc(); doc != KnnVectorValues.DocIndexIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
           if (live == null || live.get(doc)) {
-            String path = stored.document(doc, Set.of(IndexSchema.PATH)).get(IndexSchema.PATH);
+            String path = stored.document(doc, Set.of(ImageFields.PATH)).get(ImageFields.PATH);
             vectors.put(path, values.vectorValue(it.index()).clone());
           }
         }

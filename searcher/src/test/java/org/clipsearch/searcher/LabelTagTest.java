@@ -27,6 +27,7 @@ import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.store.FSDirectory;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabeledHit;
 import org.clipsearch.api.IndexStats;
@@ -42,7 +43,6 @@ import org.clipsearch.encoders.ClipModel;
 import org.clipsearch.indexer.ImageIndexer;
 import org.clipsearch.indexer.IndexReport;
 import org.clipsearch.indexer.lucene.HnswSettings;
-import org.clipsearch.indexer.lucene.IndexSchema;
 import org.clipsearch.indexer.lucene.LuceneImageStore;
 import org.clipsearch.indexer.lucene.VectorFormat;
 import org.junit.jupiter.api.BeforeAll;
@@ -347,7 +347,7 @@ class LabelTagTest {
 
   /** Every stored field but the tags, and the vector, of every live document, read from Lucene itself. */
   static Map<String, String> documents(Path index) throws IOException {
-    Set<String> tagFields = Set.of(IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
+    Set<String> tagFields = Set.of(ImageFields.LABEL, ImageFields.LABEL_PROBABILITY, ImageFields.LABEL_SCORE);
     Map<String, String> docs = new TreeMap<>();
     try (var directory = FSDirectory.open(index); DirectoryReader reader = DirectoryReader.open(directory)) {
       for (LeafReaderContext leaf : reader.leaves()) {
@@ -370,7 +370,7 @@ class LabelTagTest {
           }
           float[] vector = LuceneImageStore.vector(reader, leaf.docBase + doc);
           text.append("vector=").append(Arrays.toString(vector));
-          docs.put(d.get(IndexSchema.PATH), text.toString());
+          docs.put(d.get(ImageFields.PATH), text.toString());
         }
       }
     }

@@ -1,5 +1,7 @@
 package org.clipsearch.indexer.lucene;
 
+import static org.clipsearch.api.ImageFields.*;
+
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,52 +19,16 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.VectorSimilarityFunction;
-import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.LabelScore;
 
 /**
  * The one schema of the embedded index: one document per image file, keyed by its absolute path (as Lucene's demo
- * keys files), with the embedding in an HNSW vector field and the facts that filters need beside it.
+ * keys files), with the embedding in an HNSW vector field and the facts that filters need beside it. The field
+ * names and their meaning come from {@link org.clipsearch.api.ImageFields}, shared with the SolrCloud configset; how
+ * each is indexed here (points, exact terms, doc values, stored) is {@link #toDocument}'s choice.
  */
 public final class IndexSchema {
-  /** Absolute normalised path: the unique key ({@code updateDocument} by it). */
-  public static final String PATH = ImageFields.PATH;
-  /** {@link ImageRecord#idOf}: the path's stable id, for lookups from URLs. */
-  public static final String ID = ImageFields.ID;
-  /** Every ancestor folder of the file, so that a folder filter is one exact term, not a prefix guess. */
-  public static final String FOLDERS = ImageFields.FOLDERS;
-  /** Folder and file name words, for keyword search ("paris-2019"). */
-  public static final String NAMES = ImageFields.NAMES;
-  public static final String SHA256 = ImageFields.SHA256;
-  public static final String SIZE = ImageFields.SIZE;
-  public static final String MODIFIED = ImageFields.MODIFIED;
-  /** Capture date if the camera recorded one, else modification time (epoch milliseconds). */
-  public static final String DATE = ImageFields.DATE;
-  public static final String CAPTURED = ImageFields.CAPTURED;
-  public static final String WIDTH = ImageFields.WIDTH;
-  public static final String HEIGHT = ImageFields.HEIGHT;
-  public static final String FORMAT = ImageFields.FORMAT;
-  public static final String CAMERA_MAKE = ImageFields.CAMERA_MAKE;
-  public static final String CAMERA_MODEL = ImageFields.CAMERA_MODEL;
-  /** Lower-cased "make model" words, for camera filters. */
-  public static final String CAMERA = ImageFields.CAMERA;
-  public static final String LATITUDE = ImageFields.LATITUDE;
-  public static final String LONGITUDE = ImageFields.LONGITUDE;
-  public static final String LOCATION = ImageFields.LOCATION;
-  public static final String ORIENTATION = ImageFields.ORIENTATION;
-  public static final String THUMBNAIL = ImageFields.THUMBNAIL;
-  public static final String VECTOR = ImageFields.VECTOR;
-  /**
-   * Label tags ({@code clipsearch labels --tag}), best first: a {@link KeywordField} (exact term for filters, sorted
-   * set doc values for counts, stored for display). Absent from images that were never tagged.
-   */
-  public static final String LABEL = ImageFields.LABEL;
-  /** Stored float per tag, in {@link #LABEL}'s stored order. */
-  public static final String LABEL_PROBABILITY = ImageFields.LABEL_PROBABILITY;
-  /** Stored float per tag, in {@link #LABEL}'s stored order. */
-  public static final String LABEL_SCORE = ImageFields.LABEL_SCORE;
-
   /** Bumped when the schema changes incompatibly; recorded in the commit user data. */
   public static final String VERSION = "1";
 

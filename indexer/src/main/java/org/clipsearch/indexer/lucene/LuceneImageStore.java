@@ -51,6 +51,7 @@ import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.LockObtainFailedException;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.quantization.QuantizedByteVectorValues.ScalarEncoding;
+import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.ImageStore;
 import org.clipsearch.api.IndexStats;
@@ -154,7 +155,7 @@ public final class LuceneImageStore implements ImageStore {
     return new Lucene104Codec() {
       @Override
       public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-        return IndexSchema.VECTOR.equals(field) ? vectors : super.getKnnVectorsFormatForField(field);
+        return ImageFields.VECTOR.equals(field) ? vectors : super.getKnnVectorsFormatForField(field);
       }
     };
   }
@@ -199,7 +200,7 @@ public final class LuceneImageStore implements ImageStore {
   public Optional<StoredImage> find(String imagePath) throws IOException {
     IndexSearcher searcher = searchers.acquire();
     try {
-      TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.PATH, imagePath)), 1);
+      TopDocs top = searcher.search(new TermQuery(new Term(ImageFields.PATH, imagePath)), 1);
       if (top.scoreDocs.length == 0) {
         return Optional.empty();
       }
@@ -207,9 +208,9 @@ public final class LuceneImageStore implements ImageStore {
       return Optional.of(
           new StoredImage(
               imagePath,
-              doc.getField(IndexSchema.SIZE).numericValue().longValue(),
-              Instant.ofEpochMilli(doc.getField(IndexSchema.MODIFIED).numericValue().longValue()),
-              doc.get(IndexSchema.SHA256)));
+              doc.getField(ImageFields.SIZE).numericValue().longValue(),
+              Instant.ofEpochMilli(doc.getField(ImageFields.MODIFIED).numericValue().longValue()),
+              doc.get(ImageFields.SHA256)));
     } finally {
       searchers.release(searcher);
     }
@@ -219,7 +220,7 @@ public final class LuceneImageStore implements ImageStore {
   public Optional<float[]> vectorByHash(String sha256) throws IOException {
     IndexSearcher searcher = searchers.acquire();
     try {
-      TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.SHA256, sha256)), 1);
+      TopDocs top = searcher.search(new TermQuery(new Term(ImageFields.SHA256, sha256)), 1);
       if (top.scoreDocs.length == 0) {
         return Optional.empty();
       }
@@ -233,7 +234,7 @@ public final class LuceneImageStore implements ImageStore {
   public static float[] vector(org.apache.lucene.index.IndexReader reader, int doc) throws IOException {
     var leaves = reader.leaves();
     LeafReaderContext leaf = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
-    FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+    FloatVectorValues values = leaf.reader().getFloatVectorValues(ImageFields.VECTOR);
     if (values == null) {
       return null;
     }
@@ -264,7 +265,7 @@ public final class LuceneImageStore implements ImageStore {
         if (carryLabels) {
           IndexSchema.addLabels(doc, labelsIfSameContent(searcher, image));
         }
-        writer.updateDocument(new Term(IndexSchema.PATH, image.path()), doc);
+        writer.updateDocument(new Term(ImageFields.PATH, image.path()), doc);
       }
     } finally {
       searchers.release(searcher);
@@ -272,17 +273,17 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   private static final java.util.Set<String> LABEL_FIELDS =
-      java.util.Set.of(IndexSchema.SHA256, IndexSchema.LABEL, IndexSchema.LABEL_PROBABILITY, IndexSchema.LABEL_SCORE);
+      java.util.Set.of(ImageFields.SHA256, ImageFields.LABEL, ImageFields.LABEL_PROBABILITY, ImageFields.LABEL_SCORE);
 
   /** The committed tags of the image at this path if its content and its embedding are unchanged, else none. */
   private static List<LabelScore> labelsIfSameContent(IndexSearcher searcher, ImageRecord image) throws IOException {
-    TopDocs top = searcher.search(new TermQuery(new Term(IndexSchema.PATH, image.path())), 1);
+    TopDocs top = searcher.search(new TermQuery(new Term(ImageFields.PATH, image.path())), 1);
     if (top.scoreDocs.length == 0) {
       return List.of();
     }
     int doc = top.scoreDocs[0].doc;
     Document stored = searcher.storedFields().document(doc, LABEL_FIELDS);
-    if (!image.sha256().equals(stored.get(IndexSchema.SHA256)) || stored.get(IndexSchema.LABEL) == null) {
+    if (!image.sha256().equals(stored.get(ImageFields.SHA256)) || stored.get(ImageFields.LABEL) == null) {
       return List.of();
     }
     // The same bytes, but perhaps embedded anew (--reindex): the tags stay only if the embedding is the same.
@@ -331,7 +332,7 @@ public final class LuceneImageStore implements ImageStore {
         }
         Document updated = IndexSchema.toDocument(IndexSchema.fromDocument(old, vector));
         IndexSchema.addLabels(updated, labels);
-        writer.updateDocument(new Term(IndexSchema.PATH, old.get(IndexSchema.PATH)), updated);
+        writer.updateDocument(new Term(ImageFields.PATH, old.get(ImageFields.PATH)), updated);
         rewritten[0]++;
       });
       return rewritten[0];
@@ -354,7 +355,7 @@ public final class LuceneImageStore implements ImageStore {
     Weight weight = filter == null ? null
         : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
     for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-      FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexSchema.VECTOR);
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(ImageFields.VECTOR);
       if (values == null) {
         continue;
       }
@@ -395,7 +396,7 @@ public final class LuceneImageStore implements ImageStore {
     Map<String, Long> counts = new HashMap<>();
     long tagged = 0;
     for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
-      SortedSetDocValues labels = DocValues.getSortedSet(leaf.reader(), IndexSchema.LABEL);
+      SortedSetDocValues labels = DocValues.getSortedSet(leaf.reader(), ImageFields.LABEL);
       if (labels.getValueCount() == 0) {
         continue;
       }
@@ -480,7 +481,7 @@ public final class LuceneImageStore implements ImageStore {
   @Override
   public void delete(Collection<String> paths) throws IOException {
     for (String p : paths) {
-      writer.deleteDocuments(new Term(IndexSchema.PATH, p));
+      writer.deleteDocuments(new Term(ImageFields.PATH, p));
     }
   }
 
@@ -488,11 +489,11 @@ public final class LuceneImageStore implements ImageStore {
   public void forEachPathUnder(String folder, Consumer<String> action) throws IOException {
     IndexSearcher searcher = searchers.acquire();
     try {
-      TermQuery query = new TermQuery(new Term(IndexSchema.FOLDERS, folder));
+      TermQuery query = new TermQuery(new Term(ImageFields.FOLDERS, folder));
       int count = Math.max(1, searcher.count(query));
       StoredFields stored = searcher.storedFields();
       for (ScoreDoc hit : searcher.search(query, count).scoreDocs) {
-        action.accept(stored.document(hit.doc, java.util.Set.of(IndexSchema.PATH)).get(IndexSchema.PATH));
+        action.accept(stored.document(hit.doc, java.util.Set.of(ImageFields.PATH)).get(ImageFields.PATH));
       }
     } finally {
       searchers.release(searcher);
