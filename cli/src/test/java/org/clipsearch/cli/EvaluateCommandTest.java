@@ -176,8 +176,8 @@ class EvaluateCommandTest {
     assertEquals(0, text.exitCode(), text.err());
     List<String> lines = text.out().lines().toList();
     assertEquals(2, lines.size(), text.out());
-    assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ") && lines.get(1).contains("(1 images); balanced top-1 "),
-        text.out());
+    assertTrue(lines.get(1).startsWith("zero-shot, 2 object names: top-1 ")
+        && lines.get(1).contains("(1 images); balanced top-1 "), text.out());
     String[] withJson = Arrays.copyOf(args, args.length + 1);
     withJson[args.length] = "--json";
     Result json = run(withJson);

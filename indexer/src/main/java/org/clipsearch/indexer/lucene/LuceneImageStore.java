@@ -247,7 +247,7 @@ public final class LuceneImageStore implements ImageStore {
   }
 
   /**
-   * Adds or replaces each image's document. Label tags ({@link IndexSchema#LABEL}) follow the content: an image
+   * Adds or replaces each image's document. Label tags ({@link ImageFields#LABEL}) follow the content: an image
    * whose file is rewritten with the same bytes (same SHA-256) and the same embedding (up to float rounding) keeps the
    * tags it had; one whose content or embedding changed loses them, since they were computed from the old embedding,
    * until the next tagging run. After {@link #deleteAll} (a re-index with another model) no tags are kept.
