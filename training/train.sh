@@ -7,7 +7,22 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-PY=/usr/bin/python3          # Debian's interpreter: python3-torch, python3-torchvision, python3-pil, python3-numpy
+PY=/usr/bin/python3          # Debian's interpreter: python3-torch, python3-numpy, python3-pil (python3-cairosvg optional)
+install_line="apt-get install -y python3-torch python3-numpy python3-pil python3-cairosvg libopenblas0-pthread"
+# Say what is missing before minutes of fetching, not when Python first fails at the training step.
+if ! missing=$($PY -c 'import importlib.util as u; print(" ".join(m for m in ("torch", "numpy", "PIL") if u.find_spec(m) is None))' 2>&1); then
+  echo "train.sh: cannot run $PY: $missing" >&2
+  exit 1
+elif [[ -n "$missing" ]]; then
+  echo "train.sh: $PY lacks the modules $missing; as root: $install_line" >&2
+  exit 1
+fi
+if ! $PY -c 'import cairosvg' 2>/dev/null; then
+  echo "train.sh: warning: no python3-cairosvg; the ~20 openclipart PNGs over 40 megapixels will be skipped" >&2
+fi
+if ! ldconfig -p 2>/dev/null | grep -q libopenblas; then
+  echo "train.sh: warning: no OpenBLAS (libopenblas0-pthread); Debian's torch falls back to the far slower reference BLAS" >&2
+fi
 mode=full
 if [[ "${1:-}" == "--quick" ]]; then mode=quick; shift; fi
 
