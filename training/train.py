@@ -557,8 +557,11 @@ def main():
                'steps': step, 'logit_scale': manifest['logit_scale'], 'train_minutes': round((time.time() - t0) / 60, 1),
                'schedule_followed_clock': clock_led, 'args': vars(a)}
     print('summary', json.dumps(summary), flush=True)
-    with open(os.path.join(os.path.dirname(a.checkpoint), 'train-summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+    # train-summary.json is the latest run's; <checkpoint>.summary.json keeps each run's beside its checkpoint
+    for path in (os.path.join(os.path.dirname(a.checkpoint), 'train-summary.json'),
+                 os.path.splitext(a.checkpoint)[0] + '.summary.json'):
+        with open(path, 'w') as f:
+            json.dump(summary, f, indent=2)
 
 
 if __name__ == '__main__':
