@@ -8,6 +8,7 @@ Reads (from --data, written by build_dataset.py + the Java `encode` command):
   holdout_cat.npy
 """
 import argparse
+import collections
 import copy
 import json
 import math
@@ -283,9 +284,12 @@ def load(d, size=64):
     caps = idx['train']
     flat = torch.tensor([c for cs in caps for c in cs])
     off = torch.tensor([0] + list(np.cumsum([len(c) for c in caps])))
-    emoji = [json.loads(l).get('source', 'openclipart').startswith('emoji')
-             for l in open(os.path.join(d, 'train.jsonl'), encoding='utf-8')]
+    rows = [json.loads(l) for l in open(os.path.join(d, 'train.jsonl'), encoding='utf-8')]
+    emoji = [r.get('source', 'openclipart').startswith('emoji') for r in rows]
     assert len(emoji) == len(caps), 'train.jsonl and captions_index.json disagree'
+    # how many training images share each image's cleaned title (1,247 of the 7,309 openclipart ones are "star")
+    title_count = collections.Counter(r['caption'].lower() for r in rows)
+    same_title = torch.tensor([title_count[r['caption'].lower()] for r in rows], dtype=torch.float64)
     # extra data (build_dataset.py): recolourings named by colour, and pairs of images composed into one picture
     recolour = torch.full((len(caps), len(idx['colours'])), -1, dtype=torch.long)
     for i, cs in enumerate(idx['recolour']):
@@ -295,7 +299,7 @@ def load(d, size=64):
         'recolour': recolour, 'hue': torch.from_numpy(np.load(os.path.join(d, 'train_hue.npy'))),
         'colour_angle': torch.tensor([c['angle'] for c in idx['colours']], dtype=torch.float32),
         'pairs': torch.tensor(idx['composites'], dtype=torch.long).view(-1, 3),
-        'emoji': torch.tensor(emoji),
+        'emoji': torch.tensor(emoji), 'same_title': same_title,
         'rgba': torch.from_numpy(np.load(os.path.join(d, 'train_rgba.npy'))),
         'box': torch.from_numpy(np.load(os.path.join(d, 'train_box.npy')).astype(np.int64)),
         'noflip': torch.from_numpy(np.load(os.path.join(d, 'train_noflip.npy'))),
@@ -327,6 +331,10 @@ def main():
     ap.add_argument('--title-prob', type=float, default=0.25,
                     help="probability of training on an image's own title (the form users type and the held-out "
                          'queries take) instead of a caption drawn uniformly from all of its captions')
+    ap.add_argument('--title-balance', type=float, default=0,
+                    help='draw each epoch\'s openclipart images with replacement, weighed by (images sharing the '
+                         'title)^-x: 0 = every image once per epoch; 0.5 = a title shared by 1,247 images is seen '
+                         '35 times as often as a unique one, not 1,247')
     ap.add_argument('--hue-prob', type=float, default=0,
                     help='probability of turning the hues of an image whose drawn caption names no colour')
     ap.add_argument('--recolour-prob', type=float, default=0,
@@ -440,7 +448,11 @@ def main():
     best = None
     while step < total and not stop:
         pick_emoji = emoji_ids[torch.randperm(len(emoji_ids), generator=g)[:n_emoji]]
-        epoch_ids = torch.cat([other_ids, pick_emoji])
+        pick_other = other_ids
+        if a.title_balance > 0:      # drawn only when asked for, so that runs without it keep their random stream
+            weight = data['same_title'][other_ids].pow(-a.title_balance)
+            pick_other = other_ids[torch.multinomial(weight, len(other_ids), replacement=True, generator=g)]
+        epoch_ids = torch.cat([pick_other, pick_emoji])
         perm = epoch_ids[torch.randperm(n, generator=g)]
         for bi in range(steps_per_epoch):
             if step >= total or progress(step) >= 1.0:
