@@ -46,6 +46,10 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--names", required = true, paramLabel = "FILE", description = "Object names, one a line (the label set).")
   Path namesFile;
 
+  @Option(names = "--template", paramLabel = "TEXT",
+      description = "Prompt template with {} for the label, for both zero-shot tasks (repeatable; default: an ensemble of 12).")
+  List<String> templates = new ArrayList<>();
+
   @Option(names = "--json", description = "Print one JSON document.")
   boolean json;
 
@@ -99,7 +103,7 @@ final class EvaluateCommand implements Callable<Integer> {
       for (int i = 0; i < items.size(); i++) {
         Item item = items.get(i);
         if (!item.category.isEmpty()) {
-          List<LabelScore> top = classifier.classify(vectors[i], categories, null, 5);
+          List<LabelScore> top = classifier.classify(vectors[i], categories, templates, 5);
           categoryTotal++;
           boolean hit = countHits(top, Set.of(item.category), categoryHits);
           categoryByLabel.add(item.category, hit);
@@ -107,7 +111,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Set<String> truth = new java.util.HashSet<>(item.objects);
         truth.retainAll(names);
         if (!truth.isEmpty()) {
-          List<LabelScore> top = classifier.classify(vectors[i], names, null, 5);
+          List<LabelScore> top = classifier.classify(vectors[i], names, templates, 5);
           objectTotal++;
           boolean hit = countHits(top, truth, objectHits);
           truth.forEach(name -> objectByLabel.add(name, hit));

@@ -186,6 +186,50 @@ class EvaluateCommandTest {
     assertEquals(0, got.path("text_to_image").path("queries").asInt());
   }
 
+  /**
+   * The model card compares prompt ensembles by this option, so it must reach both zero-shot tasks. The tiny
+   * fixture's text tower keeps 16 tokens: a template that puts the label after 20 words embeds every label alike,
+   * and the tie goes to the first label, "circle", which no image shows, so object top-1 falls to 0 where the
+   * default ensemble names some images right.
+   */
+  @Test
+  void templatesReplaceTheDefaultEnsemble() throws Exception {
+    Path images = Files.createDirectories(dir.resolve("images"));
+    StringBuilder labels = new StringBuilder();
+    ObjectMapper mapper = new ObjectMapper();
+    for (Labelled l : SET) {
+      Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
+      labels.append(mapper.writeValueAsString(Map.of("path", l.file(), "query", l.query(),
+          "category", l.category(), "objects", l.objects()))).append('\n');
+    }
+    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels);
+    List<String> names = NAMES.reversed();
+    Path namesFile = Files.writeString(dir.resolve("names.txt"), String.join("\n", names));
+    String template = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+        + " sixteen seventeen eighteen nineteen twenty {}";
+    String[] args = {"evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        images.toString(), "--names", namesFile.toString(), "--json"};
+    JsonNode byDefault = mapper.readTree(run(args).out());
+    String[] withTemplate = Arrays.copyOf(args, args.length + 2);
+    withTemplate[args.length] = "--template";
+    withTemplate[args.length + 1] = template;
+    Result r = run(withTemplate);
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode got = mapper.readTree(r.out());
+
+    assertTrue(byDefault.path("zero_shot_objects").path("top1").asDouble() > 0, "the default ensemble names some");
+    assertEquals(0.0, got.path("zero_shot_objects").path("top1").asDouble(), 1e-9, "every image called a circle");
+    assertEquals(1.0, got.path("zero_shot_objects").path("top5").asDouble(), 1e-9, "five names: all in the top 5");
+    // Categories under the same template: every image is called the first category, "shapes", two of four.
+    assertEquals(0.5, got.path("zero_shot_categories").path("top1").asDouble(), 1e-9);
+
+    Result bad = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        images.toString(), "--names", namesFile.toString(), "--template", "a drawing");
+    assertNotEquals(0, bad.exitCode());
+    assertTrue(bad.err().contains("'a drawing' has no {}"), bad.err());
+    assertTrue(!bad.err().contains("\tat "), "no stack trace: " + bad.err());
+  }
+
   @Test
   void aMissingImageIsAClearError() throws Exception {
     Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"),
