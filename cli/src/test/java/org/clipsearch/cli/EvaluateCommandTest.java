@@ -48,15 +48,9 @@ class EvaluateCommandTest {
 
   @Test
   void measuresAgreeWithASecondComputation() throws Exception {
-    Path images = Files.createDirectories(dir.resolve("images"));
-    StringBuilder labels = new StringBuilder();
+    Path images = dir.resolve("images");
+    Path labelsFile = writeSet(images);
     ObjectMapper mapper = new ObjectMapper();
-    for (Labelled l : SET) {
-      Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
-      labels.append(mapper.writeValueAsString(Map.of("path", l.file(), "query", l.query(),
-          "category", l.category(), "objects", l.objects()))).append('\n');
-    }
-    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels + "\n");
     Path namesFile = Files.writeString(dir.resolve("names.txt"), String.join("\n", NAMES) + "\n\n");
 
     Result r = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
@@ -194,15 +188,9 @@ class EvaluateCommandTest {
    */
   @Test
   void templatesReplaceTheDefaultEnsemble() throws Exception {
-    Path images = Files.createDirectories(dir.resolve("images"));
-    StringBuilder labels = new StringBuilder();
+    Path images = dir.resolve("images");
+    Path labelsFile = writeSet(images);
     ObjectMapper mapper = new ObjectMapper();
-    for (Labelled l : SET) {
-      Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
-      labels.append(mapper.writeValueAsString(Map.of("path", l.file(), "query", l.query(),
-          "category", l.category(), "objects", l.objects()))).append('\n');
-    }
-    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels);
     List<String> names = NAMES.reversed();
     Path namesFile = Files.writeString(dir.resolve("names.txt"), String.join("\n", names));
     String template = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
@@ -240,6 +228,19 @@ class EvaluateCommandTest {
     assertNotEquals(0, r.exitCode());
     assertTrue(r.err().contains("clipsearch: error:") && r.err().contains("nowhere.png"), r.err());
     assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+  }
+
+  /** Copies {@link #SET}'s images into {@code images} and writes its labels file (a trailing blank line too). */
+  private Path writeSet(Path images) throws Exception {
+    Files.createDirectories(images);
+    StringBuilder labels = new StringBuilder();
+    ObjectMapper mapper = new ObjectMapper();
+    for (Labelled l : SET) {
+      Files.copy(FIXTURES.resolve("images").resolve(l.file()), images.resolve(l.file()));
+      labels.append(mapper.writeValueAsString(Map.of("path", l.file(), "query", l.query(),
+          "category", l.category(), "objects", l.objects()))).append('\n');
+    }
+    return Files.writeString(dir.resolve("labels.jsonl"), labels + "\n");
   }
 
   private static boolean count(List<LabelScore> top, Set<String> truth, int[] hits) {
