@@ -160,13 +160,16 @@ final class Http {
       OutputStream out = socket.getOutputStream();
       out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
-      InputStream in = socket.getInputStream();
-      String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      int split = response.indexOf("\r\n\r\n");
-      String head = split < 0 ? response : response.substring(0, split);
-      String body = split < 0 ? "" : response.substring(split + 4);
-      int status = Integer.parseInt(head.substring(9, 12));
-      return new RawReply(status, head, body);
+      return readRaw(socket.getInputStream());
     }
+  }
+
+  /** Reads a response up to the end of the connection ({@code Connection: close}) into status, head and body. */
+  static RawReply readRaw(InputStream in) throws IOException {
+    String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    int split = response.indexOf("\r\n\r\n");
+    String head = split < 0 ? response : response.substring(0, split);
+    String body = split < 0 ? "" : response.substring(split + 4);
+    return new RawReply(Integer.parseInt(head.substring(9, 12)), head, body);
   }
 }

@@ -568,11 +568,7 @@ class SecurityTest {
 
     private Http.RawReply read() {
       try {
-        String text = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int split = text.indexOf("\r\n\r\n");
-        String head = split < 0 ? text : text.substring(0, split);
-        String body = split < 0 ? "" : text.substring(split + 4);
-        return new Http.RawReply(Integer.parseInt(head.substring(9, 12)), head, body);
+        return Http.readRaw(socket.getInputStream());
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
