@@ -14,9 +14,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /** A small HTTP client for the tests: JSON, multipart uploads, and raw requests for what HttpClient will not send. */
 final class Http {
@@ -144,23 +146,81 @@ final class Http {
   RawReply raw(String requestLine, String... headerLines) throws IOException {
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {
       socket.setSoTimeout(30_000);
-      StringBuilder req = new StringBuilder(requestLine).append("\r\n");
-      List<String> headers = new ArrayList<>(List.of(headerLines));
-      if (headers.stream().noneMatch(h -> h.toLowerCase().startsWith("host:"))) {
-        headers.add("Host: " + base.getHost() + ":" + base.getPort());
-      }
-      if (token != null) {
-        headers.add("Authorization: Bearer " + token);
-      }
-      headers.add("Connection: close");
-      for (String h : headers) {
-        req.append(h).append("\r\n");
-      }
-      req.append("\r\n");
       OutputStream out = socket.getOutputStream();
-      out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
+      out.write(head(requestLine, List.of(headerLines)));
       out.flush();
       return readRaw(socket.getInputStream());
+    }
+  }
+
+  /** The request head as written: its lines, then Host (unless given), the token and {@code Connection: close}. */
+  private byte[] head(String requestLine, List<String> headerLines) {
+    StringBuilder req = new StringBuilder(requestLine).append("\r\n");
+    List<String> headers = new ArrayList<>(headerLines);
+    if (headers.stream().noneMatch(h -> h.toLowerCase().startsWith("host:"))) {
+      headers.add("Host: " + base.getHost() + ":" + base.getPort());
+    }
+    if (token != null) {
+      headers.add("Authorization: Bearer " + token);
+    }
+    headers.add("Connection: close");
+    for (String h : headers) {
+      req.append(h).append("\r\n");
+    }
+    req.append("\r\n");
+    return req.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /**
+   * Posts {@code form} but sends only the first half of its body: the server takes the request in (a request slot,
+   * an upload slot) and cannot finish it until {@link HeldRequest#finish()} sends the rest.
+   */
+  HeldRequest hold(String path, Multipart form) throws IOException {
+    byte[] body = form.body();
+    int half = body.length / 2;
+    Socket socket = new Socket(base.getHost(), base.getPort());
+    socket.setSoTimeout(60_000);
+    OutputStream out = socket.getOutputStream();
+    out.write(head("POST " + path + " HTTP/1.1",
+        List.of("Content-Type: " + form.contentType(), "Content-Length: " + body.length)));
+    out.write(body, 0, half);
+    out.flush();
+    return new HeldRequest(socket, Arrays.copyOfRange(body, half, body.length));
+  }
+
+  /** A request whose body is half sent; {@link #response} completes when the server answers. */
+  static final class HeldRequest implements AutoCloseable {
+    private final Socket socket;
+    private final byte[] rest;
+    final CompletableFuture<RawReply> response = new CompletableFuture<>();
+
+    private HeldRequest(Socket socket, byte[] rest) {
+      this.socket = socket;
+      this.rest = rest;
+      Thread reader = new Thread(() -> {
+        try {
+          response.complete(readRaw(socket.getInputStream()));
+        } catch (IOException | RuntimeException e) {
+          response.completeExceptionally(e);
+        }
+      }, "held-request-reader");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    void finish() throws IOException {
+      socket.getOutputStream().write(rest);
+      socket.getOutputStream().flush();
+    }
+
+    /** Waits for the answer, then closes the connection. */
+    @Override
+    public void close() throws IOException {
+      try {
+        response.join();
+      } finally {
+        socket.close();
+      }
     }
   }
 

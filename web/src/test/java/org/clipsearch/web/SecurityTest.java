@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.ByteBuffer;
@@ -24,9 +23,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32;
 import org.clipsearch.searcher.ImageSearcher;
+import org.clipsearch.web.Http.HeldRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -459,11 +458,12 @@ class SecurityTest {
     // One worker gives two upload slots; the third upload waits for a slot for the request timeout, then is refused.
     try (WebServer tight = index.server(WebServerConfig.builder().workerThreads(1)
         .requestTimeout(Duration.ofSeconds(3)))) {
-      List<HeldRequest> held = holdUploads(tight.uri(), 3);
+      Http h = new Http(tight.uri());
+      List<HeldRequest> held = holdUploads(h, 3);
       List<HeldRequest> refused = awaitAnswered(held, 1);
       assertRefusedInBurst(refused, "too many uploads");
       finishAndAssertServed(held, refused);
-      assertEquals(200, http(tight).postMultipart("/api/classify", Map.of("image", jpeg(64, 64)),
+      assertEquals(200, h.postMultipart("/api/classify", Map.of("image", jpeg(64, 64)),
           Map.of("labels", "a\nb")).status(), "the slots are free again once the held uploads finish");
     }
   }
@@ -473,22 +473,19 @@ class SecurityTest {
     // One request at a time and one waiting: of four held requests, two are refused without waiting for the others.
     try (WebServer few = index.server(WebServerConfig.builder().maxConcurrentRequests(1).maxWaitingRequests(1)
         .requestTimeout(Duration.ofSeconds(60)))) {
-      List<HeldRequest> held = holdUploads(few.uri(), 4);
+      Http h = new Http(few.uri());
+      List<HeldRequest> held = holdUploads(h, 4);
       List<HeldRequest> refused = awaitAnswered(held, 2);
       assertRefusedInBurst(refused, null);
       finishAndAssertServed(held, refused);
-      assertEquals(200, http(few).get("/api/stats").status(), "requests are served again once the queue empties");
+      assertEquals(200, h.get("/api/stats").status(), "requests are served again once the queue empties");
     }
   }
 
-  private static Http http(WebServer server) {
-    return new Http(server.uri());
-  }
-
-  private static List<HeldRequest> holdUploads(URI base, int n) throws IOException {
+  private static List<HeldRequest> holdUploads(Http client, int n) throws IOException {
     List<HeldRequest> held = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      held.add(new HeldRequest(base, "/api/classify", new Http.Multipart()
+      held.add(client.hold("/api/classify", new Http.Multipart()
           .file("image", "x.jpg", "image/jpeg", jpeg(64 + i, 64)).field("labels", "a\nb\nc")));
     }
     return held;
@@ -529,64 +526,6 @@ class SecurityTest {
     for (HeldRequest h : waiting) {
       Http.RawReply reply = h.response.join();
       assertEquals(200, reply.status(), "a held request is served once its body arrives: " + reply.body());
-    }
-  }
-
-  /**
-   * A multipart upload of which only the first half of the body has been sent: the server has taken it in (a
-   * request slot, an upload slot) and cannot finish it until {@link #finish()} sends the rest.
-   */
-  private static final class HeldRequest implements AutoCloseable {
-    private final Socket socket;
-    private final byte[] rest;
-    final CompletableFuture<Http.RawReply> response;
-
-    HeldRequest(URI base, String path, Http.Multipart form) throws IOException {
-      byte[] body = form.body();
-      socket = new Socket(base.getHost(), base.getPort());
-      socket.setSoTimeout(60_000);
-      String head = "POST " + path + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
-          + "\r\nContent-Type: " + form.contentType() + "\r\nContent-Length: " + body.length
-          + "\r\nConnection: close\r\n\r\n";
-      int half = body.length / 2;
-      var out = socket.getOutputStream();
-      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-      out.write(body, 0, half);
-      out.flush();
-      rest = java.util.Arrays.copyOfRange(body, half, body.length);
-      response = new CompletableFuture<>();
-      Thread reader = new Thread(() -> {
-        try {
-          response.complete(read());
-        } catch (RuntimeException e) {
-          response.completeExceptionally(e);
-        }
-      }, "held-request-reader");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private Http.RawReply read() {
-      try {
-        return Http.readRaw(socket.getInputStream());
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-
-    void finish() throws IOException {
-      socket.getOutputStream().write(rest);
-      socket.getOutputStream().flush();
-    }
-
-    @Override
-    public void close() {
-      response.join();
-      try {
-        socket.close();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
     }
   }
 
