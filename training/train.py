@@ -335,6 +335,10 @@ def main():
                     help='draw each epoch\'s openclipart images with replacement, weighed by (images sharing the '
                          'title)^-x: 0 = every image once per epoch; 0.5 = a title shared by 1,247 images is seen '
                          '35 times as often as a unique one, not 1,247')
+    ap.add_argument('--title-positives', action='store_true',
+                    help='count images that share a cleaned title as positives of each other\'s drawn captions '
+                         '(without it only captions that nearly coincide are: two "star" images, one drawn with '
+                         'its title and one with a keyword caption, are pushed apart as negatives)')
     ap.add_argument('--hue-prob', type=float, default=0,
                     help='probability of turning the hues of an image whose drawn caption names no colour')
     ap.add_argument('--recolour-prob', type=float, default=0,
@@ -491,6 +495,16 @@ def main():
                     if recolour is not None:
                         recolour &= ~whole
             t = data['text'][tids]
+            if a.title_positives:
+                # caption 0 of every image is its title; a composite's is its own caption, a recolouring's the
+                # caption naming the new colour (another image with the same title is not that colour)
+                title = data['cap_flat'][data['cap_off'][ids]]
+                if whole is not None:
+                    title = torch.where(whole, tids, title)
+                if turn is not None:
+                    title = torch.where(turn.isnan(), title, tids)
+                tt = data['text'][title]
+                same_title = (tt @ tt.T) > 0.95     # titles differing only in case embed alike (uncased MiniLM)
             x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
@@ -499,6 +513,8 @@ def main():
             logits = scale * z @ t.T
             # texts that (nearly) coincide are all positives: soft targets
             pos = ((t @ t.T) > 0.95).float()
+            if a.title_positives:
+                pos = torch.maximum(pos, same_title.float())
             tgt = pos / pos.sum(1, keepdim=True)
             loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
                           - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
