@@ -495,16 +495,6 @@ def main():
                     if recolour is not None:
                         recolour &= ~whole
             t = data['text'][tids]
-            if a.title_positives:
-                # caption 0 of every image is its title; a composite's is its own caption, a recolouring's the
-                # caption naming the new colour (another image with the same title is not that colour)
-                title = data['cap_flat'][data['cap_off'][ids]]
-                if whole is not None:
-                    title = torch.where(whole, tids, title)
-                if turn is not None:
-                    title = torch.where(turn.isnan(), title, tids)
-                tt = data['text'][title]
-                same_title = (tt @ tt.T) > 0.95     # titles differing only in case embed alike (uncased MiniLM)
             x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
@@ -514,7 +504,16 @@ def main():
             # texts that (nearly) coincide are all positives: soft targets
             pos = ((t @ t.T) > 0.95).float()
             if a.title_positives:
-                pos = torch.maximum(pos, same_title.float())
+                # caption 0 of every image is its title; a composite's is its own caption, a recolouring's the
+                # caption naming the new colour (another image with the same title is not that colour)
+                title = data['cap_flat'][data['cap_off'][ids]]
+                if whole is not None:
+                    title = torch.where(whole, tids, title)
+                if turn is not None:
+                    title = torch.where(turn.isnan(), title, tids)
+                tt = data['text'][title]
+                # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
+                pos = torch.maximum(pos, ((tt @ tt.T) > 0.95).float())
             tgt = pos / pos.sum(1, keepdim=True)
             loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
                           - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
