@@ -98,7 +98,21 @@ class BrowserTest {
 
   /** Waits until the results grid has exactly {@code n} hits whose thumbnails have all loaded. */
   private void waitForLoadedResults(int n) {
-    waitFor(d -> results().size() == n && allImagesLoaded("#results img"));
+    new WebDriverWait(driver, Duration.ofSeconds(30))
+        .withMessage(() -> "waiting for " + n + " loaded results; " + describeResults())
+        .until(d -> results().size() == n && allImagesLoaded("#results img"));
+  }
+
+  /** What the grid holds when a wait gives up: how many hits, and each thumbnail that is not (yet) shown. */
+  private String describeResults() {
+    Object state = ((JavascriptExecutor) driver).executeScript(
+        "const imgs=[...document.querySelectorAll('#results img')];"
+            + "const pending=imgs.filter(i=>!(i.complete && i.naturalWidth>0)).map(i=>i.alt+' (src '+i.src"
+            + "+', complete '+i.complete+', top '+Math.round(i.getBoundingClientRect().top)+')');"
+            + "return document.querySelectorAll('#results .hit').length+' hits, '+pending.length"
+            + "+' thumbnails not shown, viewport '+innerHeight+' px, scrolled '+scrollY+' px, summary \"'"
+            + "+(document.getElementById('search-summary')||{}).textContent+'\"'+pending.slice(0,5).map(p=>'; '+p).join('');");
+    return String.valueOf(state) + "; URL " + driver.getCurrentUrl();
   }
 
   private boolean allImagesLoaded(String selector) {
