@@ -51,7 +51,7 @@ import org.clipsearch.searcher.ZeroShotClassifier;
  * inside the graph search (pre-filtering); Solr merges the shards' candidates; and here every candidate is
  * re-ranked by the exact dot product of its stored vector with the query, so the page cut from that one list is the
  * same whichever shard an image is on. Pagination, keyword fusion and the relevance cutoff follow the embedded
- * searcher; ties are broken by path (the embedded searcher breaks them by Lucene's doc id).
+ * searcher; ties, of cosines and of BM25 scores alike, are broken by path on both backends.
  */
 public final class SolrImageSearch implements ImageSearch {
   /** Candidates per hit asked of HNSW before exact re-ranking, at the least (as the embedded searcher). */
@@ -184,6 +184,8 @@ public final class SolrImageSearch implements ImageSearch {
     q.set("defType", "lucene");
     filters.forEach(q::addFilterQuery);
     q.setFields(SolrFields.HIT_FIELDS + "," + ImageFields.VECTOR + ",score");
+    // Equal BM25 scores are common (the same word in names as long); path order is the embedded searcher's too.
+    q.set("sort", "score desc," + ImageFields.PATH + " asc");
     q.setRows(pool);
     Map<String, Scored> byPath = new HashMap<>();
     List<String> vectorOrder = new ArrayList<>();
@@ -551,6 +553,6 @@ public final class SolrImageSearch implements ImageSearch {
 
   private record Scored(SolrDocument doc, String path, float score) {
     static final Comparator<Scored> BEST_FIRST =
-        Comparator.comparing((Scored s) -> -s.score).thenComparing(s -> s.path);
+        Comparator.comparing((Scored s) -> -s.score).thenComparing(s -> s.path, SearchMath.PATH_ORDER);
   }
 }

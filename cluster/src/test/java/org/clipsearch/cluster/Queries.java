@@ -84,8 +84,13 @@ final class Queries {
     q.put("combined", new SearchRequest(List.of(new QueryTerm.Text("a beach", 1f),
         new QueryTerm.ImageBytes(Files.readAllBytes(example), 0.5f), new QueryTerm.Text("people", -0.3f)), 5, 0,
         null, 0, false, false));
-    // One image's name has "001" (BM25 ties among many would be broken differently by the two backends).
+    // One image's name has "001".
     q.put("keywords", SearchRequest.text("photo 001", 6).withKeywords(true));
+    // Twelve names hold "sunset", most in folders named alike: equal BM25 scores, which both backends put in path
+    // order; with four candidates each way, which of them make the keyword ranking depends on that order too.
+    q.put("keywords-ties", SearchRequest.text("sunset", 6).withKeywords(true));
+    q.put("keywords-ties-edge", new SearchRequest(List.of(new QueryTerm.Text("sunset", 1f)), 6, 0, null, 4, false,
+        false).withKeywords(true));
     q.put("cutoff", new SearchRequest(List.of(new QueryTerm.Vector(standingOut(photos, model), 1f)), 10, 0, null, 0,
         false, true));
     return q;

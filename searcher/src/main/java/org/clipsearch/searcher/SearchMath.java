@@ -138,11 +138,32 @@ public final class SearchMath {
   }
 
   /**
-   * Reciprocal rank fusion of two rankings of keys: each key scores the sum of 1/(RRF_K + rank) over the rankings it
-   * is in; ties go to the smaller key, so the order is deterministic.
+   * The order of paths that breaks ties on both backends: by code point, which is the order of their UTF-8 bytes, in
+   * which Lucene keeps terms and Solr sorts a string field. {@link String#compareTo} differs from it only where a
+   * character beyond U+FFFF (a surrogate pair in UTF-16) meets one from U+E000 to U+FFFF.
    */
-  public static <K extends Comparable<K>> List<K> fuse(List<K> first, List<K> second) {
-    return fuse(first, second, Comparator.naturalOrder());
+  public static final Comparator<String> PATH_ORDER = (a, b) -> {
+    int n = Math.min(a.length(), b.length());
+    for (int i = 0; i < n; i++) {
+      char x = a.charAt(i);
+      char y = b.charAt(i);
+      if (x != y) {
+        boolean xBeyond = Character.isSurrogate(x);
+        if (xBeyond != Character.isSurrogate(y)) {
+          return xBeyond ? 1 : -1;
+        }
+        return Character.compare(x, y);
+      }
+    }
+    return Integer.compare(a.length(), b.length());
+  };
+
+  /**
+   * Reciprocal rank fusion of two rankings of paths: each scores the sum of 1/(RRF_K + rank) over the rankings it
+   * is in; ties go in {@link #PATH_ORDER}, so the order is deterministic.
+   */
+  public static List<String> fuse(List<String> first, List<String> second) {
+    return fuse(first, second, PATH_ORDER);
   }
 
   /**
