@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -50,6 +51,7 @@ import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.ArrayUtil;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.IntroSelector;
 import org.clipsearch.api.ImageFields;
 import org.clipsearch.api.ImageRecord;
 import org.clipsearch.api.IndexStats;
@@ -418,42 +420,34 @@ public final class ImageSearcher implements ImageSearch {
       scores[count++] = score;
     }
 
-    /** The {@code n}-th best score (the worst when there are fewer matches), kept in a min-heap of n scores. */
+    /** The {@code n}-th best score (the worst when there are fewer matches), by Lucene's quickselect. */
     float best(int n) {
       if (count == 0 || n <= 0) {
         return Float.POSITIVE_INFINITY;
       }
-      float[] heap = new float[Math.min(n, count)];
-      int size = 0;
-      for (int i = 0; i < count; i++) {
-        float score = scores[i];
-        if (size < heap.length) {
-          int at = size++;
-          while (at > 0 && heap[(at - 1) / 2] > score) {
-            heap[at] = heap[(at - 1) / 2];
-            at = (at - 1) / 2;
-          }
-          heap[at] = score;
-        } else if (score > heap[0]) {
-          int at = 0;
-          while (true) {
-            int child = 2 * at + 1;
-            if (child >= size) {
-              break;
-            }
-            if (child + 1 < size && heap[child + 1] < heap[child]) {
-              child++;
-            }
-            if (heap[child] >= score) {
-              break;
-            }
-            heap[at] = heap[child];
-            at = child;
-          }
-          heap[at] = score;
+      float[] sorted = Arrays.copyOf(scores, count);
+      int at = Math.max(0, count - n);
+      new IntroSelector() {
+        private float pivot;
+
+        @Override
+        protected void swap(int i, int j) {
+          float t = sorted[i];
+          sorted[i] = sorted[j];
+          sorted[j] = t;
         }
-      }
-      return heap[0];
+
+        @Override
+        protected void setPivot(int i) {
+          pivot = sorted[i];
+        }
+
+        @Override
+        protected int comparePivot(int j) {
+          return Float.compare(pivot, sorted[j]);
+        }
+      }.select(0, count, at);
+      return sorted[at];
     }
 
     @Override

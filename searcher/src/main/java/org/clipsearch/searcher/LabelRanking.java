@@ -81,7 +81,8 @@ public final class LabelRanking<K> {
       for (Entry<K> e : entries) {
         hits.add(new LabeledHit(e.label, reader.hit(e.key, e.label.score()), counts[i]));
       }
-      hits.sort(Comparator.comparingDouble((LabeledHit h) -> -h.hit().score()).thenComparing(h -> h.hit().path(), SearchMath.PATH_ORDER));
+      hits.sort(Comparator.comparingDouble((LabeledHit h) -> -h.hit().score())
+          .thenComparing(h -> h.hit().path(), SearchMath.PATH_ORDER));
       result.put(labels.get(i), List.copyOf(hits));
     }
     return result;
