@@ -54,18 +54,12 @@ class TieOrderTest {
     // above, the path terms are walked instead).
     assertTrue(2 * ImageSearcher.STORED_PATH_COST_IN_TERMS <= 82, "the set-up takes the stored-fields way");
     BufferedImage picture = TestFiles.draw(80, 60, 42);
-    Path index = dir.resolve("index");
     for (int i = 0; i < 80; i++) {
       TestFiles.write(dir.resolve("b").resolve("other" + i + ".png"), "png", TestFiles.draw(40, 40, 500 + i), T);
     }
-    for (String folder : List.of("c", "a", "b")) {
-      if (!folder.equals("b")) {
-        TestFiles.write(dir.resolve(folder).resolve("copy.png"), "png", picture, T);
-      }
-      try (ImageIndexer indexer = ImageIndexer.builder().index(index).model(TestFiles.model()).threads(1).build()) {
-        indexer.index(List.of(dir.resolve(folder)));
-      }
-    }
+    TestFiles.write(dir.resolve("c").resolve("copy.png"), "png", picture, T);
+    TestFiles.write(dir.resolve("a").resolve("copy.png"), "png", picture, T);
+    Path index = indexOneFolderPerRun(List.of("c", "a", "b"));
     try (ImageSearcher searcher = ImageSearcher.open(index, TestFiles.model())) {
       assertEquals(82, searcher.stats().images());
       byte[] content = Files.readAllBytes(dir.resolve("c/copy.png"));
