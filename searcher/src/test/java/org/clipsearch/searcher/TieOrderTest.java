@@ -28,15 +28,12 @@ class TieOrderTest {
   @Test
   void copiesOfOnePictureComeInPathOrderNotIndexingOrder() throws IOException {
     BufferedImage picture = TestFiles.draw(80, 60, 42);
-    Path index = dir.resolve("index");
-    // Indexed one folder per run, c before a before b, so that doc ids follow that order.
     for (String folder : List.of("c", "a", "b")) {
       TestFiles.write(dir.resolve(folder).resolve("copy.png"), "png", picture, T);
       TestFiles.write(dir.resolve(folder).resolve("other.png"), "png", TestFiles.draw(70, 70, folder.charAt(0)), T);
-      try (ImageIndexer indexer = ImageIndexer.builder().index(index).model(TestFiles.model()).threads(1).build()) {
-        indexer.index(List.of(dir.resolve(folder)));
-      }
     }
+    // c before a before b, so that doc ids follow that order.
+    Path index = indexOneFolderPerRun(List.of("c", "a", "b"));
     try (ImageSearcher searcher = ImageSearcher.open(index, TestFiles.model())) {
       byte[] content = Files.readAllBytes(dir.resolve("a/copy.png"));
       List<SearchHit> hits = searcher.search(new SearchRequest(List.of(new QueryTerm.ImageBytes(content, 1f)), 3, 0,
