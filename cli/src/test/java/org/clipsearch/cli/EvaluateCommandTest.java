@@ -143,6 +143,11 @@ class EvaluateCommandTest {
       assertEquals((double) sameTitle[k] / queries, same.path(keys[k]).asDouble(), 1e-4, keys[k]);
     }
     assertEquals(1.0, ret.path("recall_at_10").asDouble(), 1e-9, "six images: every image is in the top 10");
+    // The two "a red square" queries rank the same two images, and only one can be first: 4 of 5 at most.
+    assertEquals(0.8, ret.path("ceiling_at_1").asDouble(), 1e-9);
+    assertEquals(1.0, ret.path("ceiling_at_5").asDouble(), 1e-9);
+    assertEquals(1.0, ret.path("ceiling_at_10").asDouble(), 1e-9);
+    assertTrue(ret.path("recall_at_1").asDouble() <= ret.path("ceiling_at_1").asDouble());
     JsonNode balanced = got.path("text_to_image_title_balanced");
     assertEquals(4, balanced.path("titles").asInt(), "two images share \"a red square\": four titles");
     for (int k = 0; k < ks.length; k++) {
@@ -156,6 +161,8 @@ class EvaluateCommandTest {
     assertEquals(0, text.exitCode(), text.err());
     assertTrue(text.out().contains(String.format("zero-shot, %d object names: top-1 %.3f, top-5 %.3f (%d images)",
         NAMES.size(), obj.path("top1").asDouble(), obj.path("top5").asDouble(), objImages)), text.out());
+    assertTrue(text.out().contains("the most any model reaches with titles shared: R@1 0.800, R@5 1.000, R@10 1.000"),
+        text.out());
   }
 
   @Test
