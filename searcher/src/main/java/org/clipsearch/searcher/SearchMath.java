@@ -55,7 +55,11 @@ public final class SearchMath {
    */
   public record QueryVector(float[] vector, long encodeNanos) {}
 
-  /** The normalised weighted sum of the terms' embeddings; texts are embedded in one batch. */
+  /**
+   * The normalised weighted sum of the terms' embeddings. Each text is embedded alone, not in one batch with the
+   * query's other texts: a quantised text tower (the default model's) scales each batch as a whole, so a batch
+   * would make "beach" in {@code beach -people} a slightly different vector from the query "beach".
+   */
   public static QueryVector queryVector(List<QueryTerm> terms, ClipModel model, IndexedVectors indexed)
       throws IOException {
     float[] sum = new float[model.dimension()];
@@ -94,13 +98,11 @@ public final class SearchMath {
     if (positive <= 0) {
       throw new IllegalArgumentException("a query needs at least one term with a positive weight");
     }
-    if (!texts.isEmpty()) {
+    for (int i = 0; i < texts.size(); i++) {
       long start = System.nanoTime();
-      float[][] embedded = model.encodeTexts(texts);
+      float[] embedded = model.encodeText(texts.get(i));
       encodeNanos += System.nanoTime() - start;
-      for (int i = 0; i < embedded.length; i++) {
-        add(sum, embedded[i], textWeights.get(i));
-      }
+      add(sum, embedded, textWeights.get(i));
     }
     return new QueryVector(Vectors.normalizeInPlace(sum), encodeNanos);
   }
