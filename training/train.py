@@ -353,6 +353,9 @@ def main():
     ap.add_argument('--drop-path', type=float, default=0,
                     help='stochastic depth: the largest rate at which a residual branch is skipped in training')
     ap.add_argument('--dropout', type=float, default=0, help='dropout before the last layer of the head')
+    ap.add_argument('--loss', choices=('softmax', 'sigmoid'), default='softmax',
+                    help="softmax: CLIP's symmetric InfoNCE; sigmoid: SigLIP's pairwise loss (every image-caption pair "
+                         'of the batch a binary match, with a learned bias), said to be better at small batches')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -376,7 +379,9 @@ def main():
     model = ImageTower(tuple(int(x) for x in a.widths.split(',')), tuple(int(x) for x in a.depths.split(',')),
                        drop_path=a.drop_path, dropout=a.dropout)
     nparams = sum(p.numel() for p in model.parameters())
-    logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+    # SigLIP starts its scale at 10 and its bias at -10, so that the many negative pairs begin near probability 0
+    logit_scale = nn.Parameter(torch.tensor(math.log(10 if a.loss == 'sigmoid' else 1 / 0.07)))
+    logit_bias = nn.Parameter(torch.tensor(-10.0))
 
     if a.bench:
         x = torch.randn(a.batch, 3, a.size, a.size)
@@ -411,7 +416,8 @@ def main():
     decay = [p for nm, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for nm, p in model.named_parameters() if p.ndim <= 1]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': a.wd}, {'params': no_decay, 'weight_decay': 0},
-                             {'params': [logit_scale], 'weight_decay': 0}], lr=a.lr, betas=(0.9, 0.98))
+                             {'params': [logit_scale] + ([logit_bias] if a.loss == 'sigmoid' else []),
+                              'weight_decay': 0}], lr=a.lr, betas=(0.9, 0.98))
     warm = min(500, total // 10 + 1)
     # Late in training the held-out recall stalls while the training loss still falls; an average of the weights over
     # the last ~1/(1-decay) steps is the usual remedy. Measured (docs/model.md): ahead of the last weights for most of
@@ -514,9 +520,13 @@ def main():
                 tt = data['text'][title]
                 # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
                 pos = torch.maximum(pos, ((tt @ tt.T) > 0.95).float())
-            tgt = pos / pos.sum(1, keepdim=True)
-            loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
-                          - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
+            if a.loss == 'sigmoid':
+                # every pair is its own binary decision, so coinciding captions are simply more positives
+                loss = -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
+            else:
+                tgt = pos / pos.sum(1, keepdim=True)
+                loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
+                              - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -535,7 +545,8 @@ def main():
             if step % a.eval_every == 0 or step == total or progress(step) >= 1.0:
                 r = evaluate(model, data)
                 print(f'step {step} eval', json.dumps(r), flush=True)
-                state = {'model': model.state_dict(), 'logit_scale': logit_scale.detach(), 'step': step,
+                state = {'model': model.state_dict(), 'logit_scale': logit_scale.detach(),
+                         'logit_bias': logit_bias.detach(), 'step': step,
                          'args': vars(a), 'eval': r}
                 if averaged is not None:
                     state['eval_trained'] = r
