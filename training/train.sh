@@ -3,7 +3,11 @@
 #   training/train.sh            full run (CPU, 2 cores: see training/README.md for timings); writes the bundle to
 #                                encoders/src/main/resources/org/clipsearch/models/default/
 #   training/train.sh --quick    smoke test: tiny subset, a few steps; bundle goes to training/work/quick-model/
-# Extra arguments after the mode are passed to train.py (e.g. --epochs 10).
+#   training/train.sh --members N   trains N image towers (seeds 1234, 1235, ...) and packages the average of their
+#                                embeddings as the bundle (training/ensemble_bundle.py); each member gets 180/N epochs
+#                                and a 100/N-minute cap, so that the whole stays within the 2-hour budget
+# Extra arguments after the mode are passed to train.py (e.g. --epochs 10); with --members, --out, --name and --seed
+# are the ensemble's (the members get their own under training/work/).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,6 +29,11 @@ if ! ldconfig -p 2>/dev/null | grep -q libopenblas; then
 fi
 mode=full
 if [[ "${1:-}" == "--quick" ]]; then mode=quick; shift; fi
+members=1
+if [[ "${1:-}" == "--members" ]]; then
+  members="${2:?--members needs a number}"; shift 2
+  if ! [[ "$members" =~ ^[1-9]$ ]]; then echo "train.sh: --members takes 1 to 9, not $members" >&2; exit 2; fi
+fi
 
 stamp() { echo "[$(date +%H:%M:%S)] $*"; }
 stamp "fetch"
@@ -50,11 +59,38 @@ fi
 
 stamp "train"
 if [[ $mode == quick ]]; then
-  $PY training/train.py --data "$data" --out training/work/quick-model --epochs 1 --max-steps 30 --eval-every 15 \
-    --checkpoint training/work/quick-checkpoint.pt "$@"
+  # a few steps of each member, to check the whole path in a minute
+  work=training/work/quick- single=(--epochs 1 --max-steps 30 --eval-every 15) per_member=("${single[@]}")
+  single+=(--out training/work/quick-model --checkpoint training/work/quick-checkpoint.pt)
+  out=training/work/quick-model
 else
-  # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the 140 epochs
-  # finish well before it, and the run is then step-for-step deterministic.
-  $PY training/train.py --data "$data" --minutes 95 "$@"
+  # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the epochs finish
+  # well before it, and the run is then step-for-step deterministic. Members share the budget.
+  work=training/work/ single=(--minutes 95) per_member=(--epochs $((180 / members)) --minutes $((100 / members)))
+  out=encoders/src/main/resources/org/clipsearch/models/default
+fi
+if [[ $members == 1 ]]; then
+  $PY training/train.py --data "$data" "${single[@]}" "$@"
+else
+  # The ensemble's own --out, --name and --seed are taken out of the arguments; the rest go to every member.
+  name="" seed=1234 pass=()
+  while (($#)); do
+    case "$1" in
+      --out) out="$2"; shift 2 ;;
+      --name) name="$2"; shift 2 ;;
+      --seed) seed="$2"; shift 2 ;;
+      *) pass+=("$1"); shift ;;
+    esac
+  done
+  member_dirs=()
+  for ((i = 1; i <= members; i++)); do
+    dir=${work}member-$i
+    stamp "train member $i of $members (seed $((seed + i - 1)))"
+    $PY training/train.py --data "$data" "${per_member[@]}" "${pass[@]}" --seed $((seed + i - 1)) --out "$dir" \
+      --checkpoint "${work}checkpoint-member-$i.pt" --name "clipsearch-member-$i"
+    member_dirs+=("$dir")
+  done
+  stamp "package the ensemble"
+  $PY training/ensemble_bundle.py --out "$out" ${name:+--name "$name"} "${member_dirs[@]}"
 fi
 stamp "done"
