@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from typing import List
 
 import torch
 import torch.nn.functional as F
@@ -29,17 +30,8 @@ class EmbeddingAverage(torch.nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         # each tower's embedding normalised first, so that none outweighs the others; the encoder normalises the sum
-        total = torch.zeros(0)
-        first = True
-        for tower in self.towers:
-            embedding = F.normalize(tower(image), dim=-1)
-            if first:
-                total = embedding
-                first = False
-            else:
-                total = total + embedding
-        return total
-
+        embeddings: List[torch.Tensor] = [F.normalize(tower(image), dim=-1) for tower in self.towers]
+        return torch.stack(embeddings).sum(0)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
