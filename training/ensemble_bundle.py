@@ -33,6 +33,7 @@ class EmbeddingAverage(torch.nn.Module):
         embeddings: List[torch.Tensor] = [F.normalize(tower(image), dim=-1) for tower in self.towers]
         return torch.stack(embeddings).sum(0)
 
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', required=True, help='the bundle folder to write')
