@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 /** Zero-shot classification of image files into labels the user names; needs no index. */
 @Command(name = "classify", mixinStandardHelpOptions = true,
-    description = "Classify images into the labels you name, with no training: clipsearch classify --labels \"cat,dog,car\" photo.jpg")
+    description = "Classify images into the labels you name, with no training: "
+        + "clipsearch classify --labels \"cat,dog,car\" photo.jpg")
 final class ClassifyCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions = new ModelOptions();
   @Mixin LabelOptions labelOptions = new LabelOptions();

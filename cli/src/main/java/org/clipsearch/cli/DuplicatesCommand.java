@@ -17,7 +17,8 @@ final class DuplicatesCommand implements Callable<Integer> {
   @Mixin SolrOptions solrOptions = new SolrOptions();
   @Mixin ModelOptions modelOptions = new ModelOptions();
 
-  @Option(names = "--threshold", defaultValue = "0.95", description = "Cosine similarity at or above which images are near-duplicates (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--threshold", defaultValue = "0.95",
+      description = "Cosine similarity at or above which images are near-duplicates (default: ${DEFAULT-VALUE}).")
   float threshold;
 
   @Option(names = "--json", description = "Print one JSON document.")

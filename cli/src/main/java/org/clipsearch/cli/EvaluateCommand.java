@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
     description = {"Measure a model on labelled images: zero-shot accuracy and text-to-image recall.",
-        "LABELS is JSON lines: {\"path\": relative image path, \"query\": title, \"category\": ..., \"objects\": [...]}."})
+        "LABELS is JSON lines: {\"path\": relative image path, \"query\": title, \"category\": ..., "
+            + "\"objects\": [...]}."})
 final class EvaluateCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateCommand.class);
 
@@ -43,11 +44,13 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--images", required = true, paramLabel = "DIR", description = "Folder the paths are relative to.")
   Path images;
 
-  @Option(names = "--names", required = true, paramLabel = "FILE", description = "Object names, one a line (the label set).")
+  @Option(names = "--names", required = true, paramLabel = "FILE",
+      description = "Object names, one a line (the label set).")
   Path namesFile;
 
   @Option(names = "--template", paramLabel = "TEXT",
-      description = "Prompt template with {} for the label, for both zero-shot tasks (repeatable; default: an ensemble of 12).")
+      description = "Prompt template with {} for the label, for both zero-shot tasks "
+          + "(repeatable; default: an ensemble of 12).")
   List<String> templates = new ArrayList<>();
 
   @Option(names = "--json", description = "Print one JSON document.")

@@ -14,10 +14,12 @@ final class FilterOptions {
   @Option(names = "--folder", paramLabel = "DIR", description = "Only images under this folder.")
   String folder;
 
-  @Option(names = "--name", paramLabel = "WORD", description = "Only images whose folder or file names contain WORD (repeatable).")
+  @Option(names = "--name", paramLabel = "WORD",
+      description = "Only images whose folder or file names contain WORD (repeatable).")
   List<String> names = new ArrayList<>();
 
-  @Option(names = "--from", paramLabel = "DATE", description = "Taken (else modified) on or after DATE (YYYY-MM-DD or an ISO instant).")
+  @Option(names = "--from", paramLabel = "DATE",
+      description = "Taken (else modified) on or after DATE (YYYY-MM-DD or an ISO instant).")
   String from;
 
   @Option(names = "--to", paramLabel = "DATE", description = "Taken (else modified) before DATE.")
@@ -35,7 +37,8 @@ final class FilterOptions {
   @Option(names = "--camera", paramLabel = "TEXT", description = "Camera make or model words.")
   String camera;
 
-  @Option(names = "--label", paramLabel = "NAME", description = "Only images tagged with this label (see 'labels --tag').")
+  @Option(names = "--label", paramLabel = "NAME",
+      description = "Only images tagged with this label (see 'labels --tag').")
   String label;
 
   SearchFilters filters() {

@@ -51,7 +51,8 @@ final class IndexCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "Decoding threads (default: the number of cores).")
   Integer threads;
 
-  @Option(names = "--batch", paramLabel = "N", defaultValue = "32", description = "Encoder batch size (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+      description = "Encoder batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
   @Option(names = "--commit-every", paramLabel = "N", defaultValue = "1000",

@@ -23,7 +23,8 @@ final class LabelOptions {
     Path file;
   }
 
-  @Option(names = "--template", paramLabel = "TEXT", description = "Prompt template with {} for the label (repeatable; default: an ensemble of 12).")
+  @Option(names = "--template", paramLabel = "TEXT",
+      description = "Prompt template with {} for the label (repeatable; default: an ensemble of 12).")
   List<String> templates = new ArrayList<>();
 
   List<String> labels() throws IOException {

@@ -36,7 +36,8 @@ final class LabelsCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON document.")
   boolean json;
 
-  @Option(names = "--tag", description = "Write each image's most probable labels, with their probabilities, into the index.")
+  @Option(names = "--tag",
+      description = "Write each image's most probable labels, with their probabilities, into the index.")
   boolean tag;
 
   @Option(names = "--tag-top", paramLabel = "N", defaultValue = "" + TagSettings.DEFAULT_TOP,
@@ -52,7 +53,8 @@ final class LabelsCommand implements Callable<Integer> {
     List<String> labels = labelOptions.labels();
     TagSettings tagSettings = new TagSettings(tagTop, tagMin);
     try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {
-      TagReport report = tag ? searcher.tag(labels, labelOptions.templates, tagSettings, filterOptions.filters()) : null;
+      TagReport report =
+          tag ? searcher.tag(labels, labelOptions.templates, tagSettings, filterOptions.filters()) : null;
       Map<String, List<LabeledHit>> result =
           searcher.labelSearch(labels, labelOptions.templates, k, filterOptions.filters());
       if (json) {
@@ -86,7 +88,8 @@ final class LabelsCommand implements Callable<Integer> {
         result.forEach((label, hits) -> {
           System.out.printf("%s (%d images)%n", label, hits.isEmpty() ? 0 : hits.get(0).labelCount());
           for (LabeledHit h : hits) {
-            System.out.printf("  %5.1f%%  %6.3f  %s%n", 100 * h.label().probability(), h.label().score(), h.hit().path());
+            System.out.printf("  %5.1f%%  %6.3f  %s%n",
+                100 * h.label().probability(), h.label().score(), h.hit().path());
           }
         });
       }

@@ -33,7 +33,8 @@ final class SearchCommand implements Callable<Integer> {
   @Option(names = "--offset", defaultValue = "0", description = "Hits to skip (default: ${DEFAULT-VALUE}).")
   int offset;
 
-  @Option(names = "--candidates", defaultValue = "0", description = "HNSW candidates re-ranked exactly (default: max(100, 10k)).")
+  @Option(names = "--candidates", defaultValue = "0",
+      description = "HNSW candidates re-ranked exactly (default: max(100, 10k)).")
   int candidates;
 
   @Option(names = "--like", paramLabel = "IMAGE", description = "Also look like this image file (repeatable).")

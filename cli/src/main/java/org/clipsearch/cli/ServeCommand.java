@@ -36,7 +36,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 for every network).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "7070",
+      description = "Port (default: ${DEFAULT-VALUE}).")
   int port;
 
   @Option(names = "--auth-token", paramLabel = "TOKEN",
@@ -54,7 +55,8 @@ final class ServeCommand implements Callable<Integer> {
   int maxK;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-      description = "Longest a search, classification or upload may take, waiting included (default: ${DEFAULT-VALUE}).")
+      description = "Longest a search, classification or upload may take, waiting included "
+          + "(default: ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
   @Option(names = "--workers", paramLabel = "N",

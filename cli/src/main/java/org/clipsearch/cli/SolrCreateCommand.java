@@ -29,10 +29,12 @@ final class SolrCreateCommand implements Callable<Integer> {
       description = "Copies of each shard, on different nodes where there are enough (default: ${DEFAULT-VALUE}).")
   int replicas;
 
-  @Option(names = "--hnsw-m", paramLabel = "M", defaultValue = "16", description = "HNSW neighbours per node (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--hnsw-m", paramLabel = "M", defaultValue = "16",
+      description = "HNSW neighbours per node (default: ${DEFAULT-VALUE}).")
   int hnswM;
 
-  @Option(names = "--hnsw-beam", paramLabel = "N", defaultValue = "100", description = "HNSW beam width while building (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--hnsw-beam", paramLabel = "N", defaultValue = "100",
+      description = "HNSW beam width while building (default: ${DEFAULT-VALUE}).")
   int hnswBeam;
 
   @Option(names = "--configset", paramLabel = "NAME",
