@@ -96,7 +96,8 @@ public final class EncoderBenchmark {
     for (int i = 1; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
-        case "--batches" -> batches = Arrays.stream(require(value, args[i]).split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--batches" ->
+            batches = Arrays.stream(require(value, args[i]).split(",")).mapToInt(Integer::parseInt).toArray();
         case "--seconds" -> seconds = Double.parseDouble(require(value, args[i]));
         case "--warmup-seconds" -> warmupSeconds = Double.parseDouble(require(value, args[i]));
         case "--modes" -> modes = List.of(require(value, args[i]).split(","));

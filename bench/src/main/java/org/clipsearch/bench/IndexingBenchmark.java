@@ -164,7 +164,9 @@ public final class IndexingBenchmark {
     return out.toByteArray();
   }
 
-  /** A little-endian TIFF block: IFD0 (Make, Model, Orientation, ExifIFD pointer) and an Exif IFD (DateTimeOriginal). */
+  /**
+   * A little-endian TIFF block: IFD0 (Make, Model, Orientation, ExifIFD pointer) and an Exif IFD (DateTimeOriginal).
+   */
   static byte[] tiff(String date) {
     byte[] make = "BenchCam\0".getBytes(StandardCharsets.ISO_8859_1);
     byte[] model = "Model 3000\0".getBytes(StandardCharsets.ISO_8859_1);

@@ -122,7 +122,8 @@ public final class VectorSearchBenchmark {
    * stored float vectors (one segment: doc ids are vector ordinals).
    */
   static int[] search(IndexSearcher searcher, float[] query, int candidates, boolean rerank) throws IOException {
-    TopDocs top = searcher.search(new KnnFloatVectorQuery("vector", query, Math.max(K, candidates)), Math.max(K, candidates));
+    int n = Math.max(K, candidates);
+    TopDocs top = searcher.search(new KnnFloatVectorQuery("vector", query, n), n);
     ScoreDoc[] docs = top.scoreDocs;
     if (rerank) {
       FloatVectorValues values = searcher.getIndexReader().leaves().get(0).reader().getFloatVectorValues("vector");

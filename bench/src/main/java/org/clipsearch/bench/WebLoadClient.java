@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The client side of the web load test (bench/run-web-load.sh), run in its own process against a
  * {@link WebLoadServer}: closed-loop text searches ({@code GET /api/search?q=...&k=20}) at each concurrency level,
  * first for a warm-up that is not counted, then for the measured time. Each of the {@code concurrency} threads sends
- * its next query as soon as the previous answer has arrived (keep-alive HTTP/1.1 connections from one HttpClient), taking
- * the queries in turn from a list of a few hundred distinct English queries (templates over object names).
+ * its next query as soon as the previous answer has arrived (keep-alive HTTP/1.1 connections from one HttpClient),
+ * taking the queries in turn from a list of a few hundred distinct English queries (templates over object names).
  *
  * <p>Per level it reports queries/s (answers over the measured time), p50/p99 latency as the client saw it, errors
  * (non-200 answers and exceptions, counted by kind), the share of the summed latency the server spent waiting for a
@@ -182,7 +182,9 @@ public final class WebLoadClient {
     }
   }
 
-  /** queue, encode and search milliseconds from {@code queue;dur=1.2, encode;dur=3.4, search;dur=5.6}; NaN if absent. */
+  /**
+   * queue, encode and search milliseconds from {@code queue;dur=1.2, encode;dur=3.4, search;dur=5.6}; NaN if absent.
+   */
   static double[] serverTiming(String header) {
     double[] ms = {Double.NaN, Double.NaN, Double.NaN};
     for (String entry : header.split(",")) {

@@ -147,8 +147,9 @@ public final class SolrCluster implements Closeable {
       if (c != null) {
         List<String> hosting = new ArrayList<>();
         for (Replica r : c.getReplicas()) {
-          if (r.getState() == Replica.State.ACTIVE && live.contains(r.getNodeName()) && !hosting.contains(r.getNodeName())) {
-            hosting.add(r.getNodeName());
+          String node = r.getNodeName();
+          if (r.getState() == Replica.State.ACTIVE && live.contains(node) && !hosting.contains(node)) {
+            hosting.add(node);
           }
         }
         Collections.shuffle(hosting);

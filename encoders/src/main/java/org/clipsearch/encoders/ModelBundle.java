@@ -483,7 +483,9 @@ public record ModelBundle(
       }
       return node;
     } catch (IOException e) {
-      throw new EncoderException(where + " is not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+      String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+          ? j.getOriginalMessage() : e.getMessage();
+      throw new EncoderException(where + " is not valid JSON: " + reason, e);
     }
   }
 

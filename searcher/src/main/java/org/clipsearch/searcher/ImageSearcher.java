@@ -325,7 +325,8 @@ public final class ImageSearcher implements ImageSearch {
     }
     Query bm25 = keyword.build();
     if (filter != null) {
-      bm25 = new BooleanQuery.Builder().add(bm25, BooleanClause.Occur.MUST).add(filter, BooleanClause.Occur.FILTER).build();
+      bm25 = new BooleanQuery.Builder()
+          .add(bm25, BooleanClause.Occur.MUST).add(filter, BooleanClause.Occur.FILTER).build();
     }
     Map<Integer, Float> cosine = new HashMap<>();
     List<Integer> vectorOrder = new ArrayList<>();

@@ -268,7 +268,8 @@ final class Api {
     String type = mediaType(r.format());
     ctx.header("Cache-Control", "private, max-age=600");
     ctx.header("Content-Disposition", (type.startsWith("image/") ? "inline" : "attachment")
-        + "; filename*=UTF-8''" + URLEncoder.encode(Json.fileName(r.path()), StandardCharsets.UTF_8).replace("+", "%20"));
+        + "; filename*=UTF-8''"
+        + URLEncoder.encode(Json.fileName(r.path()), StandardCharsets.UTF_8).replace("+", "%20"));
     ctx.header("Content-Length", Long.toString(size));
     ctx.contentType(type);
     InputStream in = Files.newInputStream(file);

@@ -149,7 +149,8 @@ final class Json {
       e.putNull("longitude");
     }
     e.put("orientation", exif.orientation());
-    node.put("thumbnail", r.thumbnail() != null && r.thumbnail().length > 0 ? "/api/images/" + id + "/thumbnail" : null);
+    boolean hasThumbnail = r.thumbnail() != null && r.thumbnail().length > 0;
+    node.put("thumbnail", hasThumbnail ? "/api/images/" + id + "/thumbnail" : null);
     node.put("file", "/api/images/" + id + "/file");
     return node;
   }

@@ -109,7 +109,8 @@ public record WebServerConfig(
   /** Never shows the token. */
   @Override
   public String toString() {
-    return "WebServerConfig[host=" + host + ", port=" + port + ", index=" + (searcher != null ? searcher.location() : index)
+    return "WebServerConfig[host=" + host + ", port=" + port
+        + ", index=" + (searcher != null ? searcher.location() : index)
         + ", auth=" + (authToken != null ? "token" : "none") + ", maxUploadBytes=" + maxUploadBytes + ", maxK=" + maxK
         + ", requestTimeout=" + requestTimeout + ", workerThreads=" + workerThreads + ", queueCapacity="
         + queueCapacity + ", httpThreads=" + httpThreads + ", maxConcurrentRequests=" + maxConcurrentRequests

@@ -102,7 +102,8 @@ public final class IndexSchema {
         doc.getField(HEIGHT).numericValue().intValue(),
         doc.get(FORMAT),
         exif,
-        thumbnail == null ? null : java.util.Arrays.copyOfRange(thumbnail.bytes, thumbnail.offset, thumbnail.offset + thumbnail.length),
+        thumbnail == null ? null
+            : java.util.Arrays.copyOfRange(thumbnail.bytes, thumbnail.offset, thumbnail.offset + thumbnail.length),
         vector);
   }
 
