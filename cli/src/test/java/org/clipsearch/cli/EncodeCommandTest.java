@@ -46,7 +46,8 @@ class EncodeCommandTest {
   @Test
   void printsUnitVectorsForImagesAndTexts() throws Exception {
     Result result =
-        run("encode", "--model", MODEL.toString(), "-t", "a photo of a cat", FIXTURES.resolve("images/rgb.jpg").toString());
+        run("encode", "--model", MODEL.toString(), "-t", "a photo of a cat",
+            FIXTURES.resolve("images/rgb.jpg").toString());
     assertEquals(0, result.exitCode(), result.err());
     List<String> lines = result.out().lines().toList();
     assertEquals(2, lines.size(), result.out());
@@ -69,7 +70,8 @@ class EncodeCommandTest {
   void textsFileIsWrittenAsFloat32Rows(@TempDir Path dir) throws Exception {
     Path captions = Files.writeString(dir.resolve("captions.txt"), "a red car\n\na cat\nthe blue dog\n");
     Path out = dir.resolve("captions.f32");
-    Result result = run("encode", "--model", MODEL.toString(), "--texts-file", captions.toString(), "--out", out.toString(), "--batch", "2");
+    Result result = run("encode", "--model", MODEL.toString(), "--texts-file", captions.toString(),
+        "--out", out.toString(), "--batch", "2");
     assertEquals(0, result.exitCode(), result.err());
     ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(3 * 16 * 4, bytes.remaining());
@@ -89,7 +91,8 @@ class EncodeCommandTest {
     assertFalse(missingModel.err().contains("\tat "), "no stack trace: " + missingModel.err());
 
     Path notImage = Files.writeString(dir.resolve("notes.jpg"), "not an image");
-    Result skipped = run("encode", "--model", MODEL.toString(), notImage.toString(), FIXTURES.resolve("images/grey.png").toString());
+    Result skipped = run("encode", "--model", MODEL.toString(), notImage.toString(),
+        FIXTURES.resolve("images/grey.png").toString());
     assertEquals(1, skipped.exitCode(), "a skipped file makes the run fail");
     assertEquals(1, skipped.out().lines().count(), "the good image is still encoded");
 

@@ -42,7 +42,8 @@ final class TestPhotos {
   static Path write(Path root, int i) throws IOException {
     String folder = FOLDERS.get(i % FOLDERS.size());
     String format = i % 4 == 3 ? "png" : "jpeg";
-    String name = (i % 5 == 0 ? "sunset-" : "img_") + String.format("%03d", i) + (format.equals("png") ? ".png" : ".jpg");
+    String name =
+        (i % 5 == 0 ? "sunset-" : "img_") + String.format("%03d", i) + (format.equals("png") ? ".png" : ".jpg");
     Path file = root.resolve(folder).resolve(name);
     Files.createDirectories(file.getParent());
     int width = 48 + (i * 37) % 73;

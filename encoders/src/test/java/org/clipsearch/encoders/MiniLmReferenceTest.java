@@ -97,7 +97,8 @@ class MiniLmReferenceTest {
     List<float[]> actual = new ArrayList<>();
     for (int i = 0; i < texts.size(); i++) {
       actual.add(encoder.encode(texts.get(i)));
-      report.append(String.format("%n  %.2e  %s", Fixtures.maxAbsDiff(expectedSingle(i), actual.get(i)), abbreviate(i)));
+      report.append(
+          String.format("%n  %.2e  %s", Fixtures.maxAbsDiff(expectedSingle(i), actual.get(i)), abbreviate(i)));
     }
     System.out.println(report);
     for (int i = 0; i < texts.size(); i++) {

@@ -40,7 +40,8 @@ class ModelBundleErrorsTest {
   @Test
   void missingDirectory() {
     Path missing = dir.resolve("no-such-model");
-    assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(missing)), missing.toString(), "does not exist");
+    assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(missing)),
+        missing.toString(), "does not exist");
   }
 
   @Test
@@ -57,7 +58,8 @@ class ModelBundleErrorsTest {
   @Test
   void missingField() throws Exception {
     Path bundle = bundleWith(root -> root.remove("embedding_dim"));
-    assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(bundle)), "missing field 'embedding_dim'");
+    assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(bundle)),
+        "missing field 'embedding_dim'");
   }
 
   @Test
@@ -94,7 +96,8 @@ class ModelBundleErrorsTest {
       assertMessage(assertThrows(EncoderException.class, () -> model.encodeImages(List.of())), "empty batch");
       assertMessage(assertThrows(EncoderException.class, () -> model.encodeTexts(List.of())), "empty batch");
       assertMessage(assertThrows(EncoderException.class, () -> model.encodeText("")), "empty");
-      assertMessage(assertThrows(EncoderException.class, () -> model.encodeTexts(List.of("a cat", "  "))), "text 1", "empty");
+      assertMessage(assertThrows(EncoderException.class, () -> model.encodeTexts(List.of("a cat", "  "))),
+          "text 1", "empty");
     }
   }
 

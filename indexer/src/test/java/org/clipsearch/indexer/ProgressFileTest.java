@@ -63,7 +63,8 @@ class ProgressFileTest {
     assertTrue(ProgressFile.read(dir).isEmpty(), "the indexer that wrote it is gone");
 
     Files.writeString(dir.resolve(ProgressFile.NAME), "pid=" + ProcessHandle.current().pid() + "\ndone=3\ntotal=9\n"
-        + "failed=1\nstarted=2026-01-01T00\\:00\\:00Z\nupdated=2026-01-01T00\\:00\\:01Z\n", StandardCharsets.ISO_8859_1);
+        + "failed=1\nstarted=2026-01-01T00\\:00\\:00Z\nupdated=2026-01-01T00\\:00\\:01Z\n",
+        StandardCharsets.ISO_8859_1);
     ProgressFile.Snapshot alive = ProgressFile.read(dir).orElseThrow();
     assertEquals(3, alive.done());
     assertEquals(9, alive.total());

@@ -205,7 +205,8 @@ final class TestImages {
   // ---------------------------------------------------------------------------------------------------------------
   // WebP, lossless (VP8L), encoded by hand: neither the JDK nor TwelveMonkeys writes WebP. An image of
   // drawEightColours has two values per channel, so each of green, red and blue is a "simple" prefix code of two
-  // 1-bit symbols and alpha a one-symbol code of zero bits (WebP Lossless Bitstream Specification, RFC 9649, 3.7.2.1.1).
+  // 1-bit symbols and alpha a one-symbol code of zero bits
+  // (WebP Lossless Bitstream Specification, RFC 9649, 3.7.2.1.1).
 
   /** The image as a lossless WebP file; every channel of every pixel must be {@link #LOW} or {@link #HIGH}. */
   static byte[] webpLossless(BufferedImage image) {

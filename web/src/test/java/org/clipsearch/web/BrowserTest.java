@@ -111,7 +111,8 @@ class BrowserTest {
             + "+', complete '+i.complete+', top '+Math.round(i.getBoundingClientRect().top)+')');"
             + "return document.querySelectorAll('#results .hit').length+' hits, '+pending.length"
             + "+' thumbnails not shown, viewport '+innerHeight+' px, scrolled '+scrollY+' px, summary \"'"
-            + "+(document.getElementById('search-summary')||{}).textContent+'\"'+pending.slice(0,5).map(p=>'; '+p).join('');");
+            + "+(document.getElementById('search-summary')||{}).textContent+'\"'"
+            + "+pending.slice(0,5).map(p=>'; '+p).join('');");
     return String.valueOf(state) + "; URL " + driver.getCurrentUrl();
   }
 
@@ -294,7 +295,8 @@ class BrowserTest {
             + "  const dt = new DataTransfer();"
             + "  dt.items.add(new File([blob], arguments[1], {type: blob.type}));"
             + "  document.body.dispatchEvent(new DragEvent('dragenter', {dataTransfer: dt, bubbles: true}));"
-            + "  document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+            + "  document.body.dispatchEvent("
+            + "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
             + "  done(true);"
             + "});", index.id(11), dropped);
     waitFor(d -> d.findElement(By.id("example")).isDisplayed()
