@@ -34,15 +34,8 @@ class EmbeddingAverage(torch.nn.Module):
         return torch.stack(embeddings).sum(0)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--out', required=True, help='the bundle folder to write')
-    ap.add_argument('--name', help="the bundle's name (default: the members' names joined by +)")
-    ap.add_argument('bundles', nargs='+', help='the member bundle folders, two or more')
-    a = ap.parse_args()
-    if len(a.bundles) < 2:
-        ap.error('an ensemble needs two or more bundles')
-    out, sources = a.out, a.bundles
+def write_ensemble(out, sources, name=None):
+    """Writes to `out` a bundle averaging the bundles in `sources`; exits with a message where they do not match."""
     manifests = [json.load(open(os.path.join(src, 'clipsearch-model.json'))) for src in sources]
     first = manifests[0]
     for src, manifest in zip(sources, manifests):
@@ -63,12 +56,23 @@ def main():
     os.makedirs(out, exist_ok=True)
     ensemble.save(os.path.join(out, first['image']['file']))
     manifest = dict(first)
-    manifest['name'] = a.name or '+'.join(m['name'] for m in manifests)
+    manifest['name'] = name or '+'.join(m['name'] for m in manifests)
     # the learned temperatures differ per run; their mean keeps classification scores on the members' scale
     manifest['logit_scale'] = round(sum(m['logit_scale'] for m in manifests) / len(manifests), 4)
     with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
     print('wrote', out, 'from', ', '.join(m['name'] for m in manifests))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', required=True, help='the bundle folder to write')
+    ap.add_argument('--name', help="the bundle's name (default: the members' names joined by +)")
+    ap.add_argument('bundles', nargs='+', help='the member bundle folders, two or more')
+    a = ap.parse_args()
+    if len(a.bundles) < 2:
+        ap.error('an ensemble needs two or more bundles')
+    write_ensemble(a.out, a.bundles, a.name)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import ensemble_bundle
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEAN = [0.48145466, 0.4578275, 0.40821073]
 STD = [0.26862954, 0.26130258, 0.27577711]
@@ -356,6 +358,9 @@ def main():
     ap.add_argument('--loss', choices=('softmax', 'sigmoid'), default='softmax',
                     help="softmax: CLIP's symmetric InfoNCE; sigmoid: SigLIP's pairwise loss (every image-caption pair "
                          'of the batch a binary match, with a learned bias), said to be better at small batches')
+    ap.add_argument('--cycles', type=int, default=1,
+                    help='snapshot ensemble: the cosine schedule restarts this many times; the tower at the end of '
+                         'each cycle is exported and --out becomes the average of their embeddings')
     ap.add_argument('--eval-every', type=int, default=500)
     ap.add_argument('--max-steps', type=int, default=0, help='stop early (smoke tests)')
     ap.add_argument('--minutes', type=float, default=0,
@@ -397,6 +402,7 @@ def main():
         print(f'params {nparams / 1e6:.2f}M  {a.batch / dt:.0f} images/s training')
         return
 
+    os.makedirs(os.path.dirname(os.path.abspath(a.checkpoint)), exist_ok=True)
     data = load(a.data, a.size)
     emoji_ids = data['emoji'].nonzero().flatten()
     other_ids = (~data['emoji']).nonzero().flatten()
@@ -445,17 +451,49 @@ def main():
             p = max(p, clock)
         return min(1.0, p)
 
+    def cycle_at(step):
+        return min(int(progress(step) * a.cycles), a.cycles - 1)
+
     def lr_at(step):
         if step < warm:
             return a.lr * (step + 1) / warm
-        w = warm / total
-        return a.lr * 0.5 * (1 + math.cos(math.pi * max(0.0, progress(step) - w) / (1 - w)))
+        if a.cycles == 1:
+            w = warm / total
+            return a.lr * 0.5 * (1 + math.cos(math.pi * max(0.0, progress(step) - w) / (1 - w)))
+        # Snapshot ensemble (Huang et al., 2017): each cycle warms up again over the same steps and anneals to zero,
+        # so that its end is a separate low-loss tower to average with the others.
+        within = progress(step) * a.cycles - cycle_at(step)   # 0..1 inside the cycle
+        w = warm * a.cycles / total
+        if within < w:
+            return a.lr * max(within, 1 / total) / w
+        return a.lr * 0.5 * (1 + math.cos(math.pi * (within - w) / (1 - w)))
+
+    def export(tower, out, name):
+        """Writes `tower` as a clipsearch bundle (TorchScript + manifest) in `out`; training goes on unchanged."""
+        traced = torch.jit.trace(Exported(copy.deepcopy(tower)).eval(), torch.zeros(1, 3, a.size, a.size))
+        os.makedirs(out, exist_ok=True)
+        traced.save(os.path.join(out, 'image.pt'))
+        manifest = {
+            'format': 1, 'name': name, 'embedding_dim': DIM, 'logit_scale': round(float(logit_scale.exp()), 4),
+            'image': {'file': 'image.pt', 'engine': 'PyTorch', 'input_names': ['image'], 'size': [a.size, a.size],
+                      'resize_mode': 'shortest', 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD},
+            'text': {'file': '/all-minilm-l6-v2-q.onnx', 'engine': 'OnnxRuntime',
+                     'input_names': ['input_ids', 'attention_mask', 'token_type_ids'], 'input_type': 'int64',
+                     'tokenizer': '/all-minilm-l6-v2-q-tokenizer.json', 'max_length': 128, 'padding': 'longest',
+                     'truncation': True, 'pooling': 'mean'},
+        }
+        with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
+            json.dump(manifest, f, indent=2)
+            f.write('\n')
+        return out
 
     print('step 0', json.dumps(evaluate(model, data)), flush=True)
     t0 = time.time()
     stop = False
     step, smooth_loss = 0, None
     best = None
+    cycle, snapshots = 0, []
+    snapshot_base = os.path.splitext(a.checkpoint)[0]
     while step < total and not stop:
         pick_emoji = emoji_ids[torch.randperm(len(emoji_ids), generator=g)[:n_emoji]]
         pick_other = other_ids
@@ -535,6 +573,11 @@ def main():
             if averaged is not None:
                 update_average(step)
             step += 1
+            if a.cycles > 1 and cycle_at(step) > cycle:
+                snapshots.append(export(averaged or model, f'{snapshot_base}-cycle-{cycle + 1}',
+                                        f'{a.name}-cycle-{cycle + 1}'))
+                print(f'step {step} cycle {cycle + 1} ended: {snapshots[-1]}', flush=True)
+                cycle = cycle_at(step)
             smooth_loss = loss.item() if smooth_loss is None else 0.98 * smooth_loss + 0.02 * loss.item()
             if step % 50 == 0:
                 el = time.time() - t0
@@ -557,31 +600,22 @@ def main():
                 best = r
 
     # ---- export
-    if averaged is not None:
-        model = averaged
-    model.eval()
-    exp = Exported(model).eval()
-    ex = torch.zeros(1, 3, a.size, a.size)
-    traced = torch.jit.trace(exp, ex)
-    os.makedirs(a.out, exist_ok=True)
-    traced.save(os.path.join(a.out, 'image.pt'))
-    manifest = {
-        'format': 1, 'name': a.name, 'embedding_dim': DIM, 'logit_scale': round(float(logit_scale.exp()), 4),
-        'image': {'file': 'image.pt', 'engine': 'PyTorch', 'input_names': ['image'], 'size': [a.size, a.size],
-                  'resize_mode': 'shortest', 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD},
-        'text': {'file': '/all-minilm-l6-v2-q.onnx', 'engine': 'OnnxRuntime',
-                 'input_names': ['input_ids', 'attention_mask', 'token_type_ids'], 'input_type': 'int64',
-                 'tokenizer': '/all-minilm-l6-v2-q-tokenizer.json', 'max_length': 128, 'padding': 'longest',
-                 'truncation': True, 'pooling': 'mean'},
-    }
-    with open(os.path.join(a.out, 'clipsearch-model.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    final = averaged if averaged is not None else model
+    if a.cycles == 1:
+        export(final, a.out, a.name)
+        # the traced model is checked against the eager one
+        reference = Exported(copy.deepcopy(final)).eval()
+    else:
+        snapshots.append(export(final, f'{snapshot_base}-cycle-{a.cycles}', f'{a.name}-cycle-{a.cycles}'))
+        ensemble_bundle.write_ensemble(a.out, snapshots, a.name)
+        reference = None     # write_ensemble checks the ensemble against its members itself
+        best = evaluate(torch.jit.load(os.path.join(a.out, 'image.pt')), data)
+        print('ensemble of the cycles eval', json.dumps(best), flush=True)
     # check the traced model against the eager one, and measure CPU inference speed at batch 32
     loaded = torch.jit.load(os.path.join(a.out, 'image.pt'))
     xb = normalise_u8(data['hold_rgb'][:32])
     with torch.no_grad():
-        diff = (loaded(xb) - exp(xb)).abs().max().item()
+        diff = None if reference is None else (loaded(xb) - reference(xb)).abs().max().item()
         for _ in range(3):
             loaded(xb)
         t1 = time.time()
@@ -592,7 +626,8 @@ def main():
     size_mb = os.path.getsize(os.path.join(a.out, 'image.pt')) / 1e6
     summary = {'final_eval': best, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
                'inference_images_per_s_batch32': round(ips, 1), 'traced_max_abs_diff': diff,
-               'steps': step, 'logit_scale': manifest['logit_scale'], 'train_minutes': round((time.time() - t0) / 60, 1),
+               'steps': step, 'logit_scale': round(float(logit_scale.exp()), 4),
+               'train_minutes': round((time.time() - t0) / 60, 1),
                'schedule_followed_clock': clock_led, 'args': vars(a)}
     print('summary', json.dumps(summary), flush=True)
     # train-summary.json is the latest run's; <checkpoint>.summary.json keeps each run's beside its checkpoint

@@ -6,6 +6,8 @@
 #   training/train.sh --members N   trains N image towers (seeds 1234, 1235, ...) and packages the average of their
 #                                embeddings as the bundle (training/ensemble_bundle.py); each member gets 180/N epochs
 #                                and a 100/N-minute cap, so that the whole stays within the 2-hour budget
+#   training/train.sh --cycles 2   one tower, its cosine schedule run twice; the towers at both cycle ends are
+#                                averaged like --members's (a snapshot ensemble within one run's budget)
 # Extra arguments after the mode are passed to train.py (e.g. --epochs 10); with --members, --out, --name and --seed
 # are the ensemble's (the members get their own under training/work/).
 set -euo pipefail
