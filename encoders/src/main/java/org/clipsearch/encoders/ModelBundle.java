@@ -1,5 +1,6 @@
 package org.clipsearch.encoders;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -483,8 +484,7 @@ public record ModelBundle(
       }
       return node;
     } catch (IOException e) {
-      String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
-          ? j.getOriginalMessage() : e.getMessage();
+      String reason = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
       throw new EncoderException(where + " is not valid JSON: " + reason, e);
     }
   }
