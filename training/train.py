@@ -372,6 +372,8 @@ def main():
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
+    if a.cycles < 1:
+        ap.error('--cycles must be 1 or more')
     if a.emoji_share >= 1:
         ap.error('--emoji-share must be below 1 (the share of emoji among openclipart and emoji images per epoch)')
 
@@ -429,6 +431,7 @@ def main():
     # the last ~1/(1-decay) steps is the usual remedy. Measured (docs/model.md): ahead of the last weights for most of
     # a run, level with them at the end of the cosine schedule. BatchNorm statistics are averaged too.
     averaged = copy.deepcopy(model) if a.ema > 0 else None
+    exported = averaged if averaged is not None else model    # the weights that a bundle gets
 
     def update_average(step):
         d = min(a.ema, (1 + step) / (10 + step))
@@ -574,7 +577,7 @@ def main():
                 update_average(step)
             step += 1
             if a.cycles > 1 and cycle_at(step) > cycle:
-                snapshots.append(export(averaged or model, f'{snapshot_base}-cycle-{cycle + 1}',
+                snapshots.append(export(exported, f'{snapshot_base}-cycle-{cycle + 1}',
                                         f'{a.name}-cycle-{cycle + 1}'))
                 print(f'step {step} cycle {cycle + 1} ended: {snapshots[-1]}', flush=True)
                 cycle = cycle_at(step)
@@ -600,13 +603,11 @@ def main():
                 best = r
 
     # ---- export
-    final = averaged if averaged is not None else model
     if a.cycles == 1:
-        export(final, a.out, a.name)
-        # the traced model is checked against the eager one
-        reference = Exported(copy.deepcopy(final)).eval()
+        export(exported, a.out, a.name)
+        reference = Exported(copy.deepcopy(exported)).eval()
     else:
-        snapshots.append(export(final, f'{snapshot_base}-cycle-{a.cycles}', f'{a.name}-cycle-{a.cycles}'))
+        snapshots.append(export(exported, f'{snapshot_base}-cycle-{a.cycles}', f'{a.name}-cycle-{a.cycles}'))
         ensemble_bundle.write_ensemble(a.out, snapshots, a.name)
         reference = None     # write_ensemble checks the ensemble against its members itself
         best = evaluate(torch.jit.load(os.path.join(a.out, 'image.pt')), data)
