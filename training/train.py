@@ -465,7 +465,8 @@ def main():
             return a.lr * 0.5 * (1 + math.cos(math.pi * max(0.0, progress(step) - w) / (1 - w)))
         # Snapshot ensemble (Huang et al., 2017): each cycle warms up again over the same steps and anneals to zero,
         # so that its end is a separate low-loss tower to average with the others.
-        within = progress(step) * a.cycles - cycle_at(step)   # 0..1 inside the cycle
+        at = progress(step) * a.cycles        # read once: the clock moves between two reads
+        within = at - min(int(at), a.cycles - 1)   # 0..1 inside the cycle
         w = warm * a.cycles / total
         if within < w:
             return a.lr * max(within, 1 / total) / w
