@@ -454,8 +454,8 @@ def main():
             p = max(p, clock)
         return min(1.0, p)
 
-    def cycle_at(step):
-        return min(int(progress(step) * a.cycles), a.cycles - 1)
+    def cycle_of(p):
+        return min(int(p * a.cycles), a.cycles - 1)
 
     def lr_at(step):
         if step < warm:
@@ -465,8 +465,8 @@ def main():
             return a.lr * 0.5 * (1 + math.cos(math.pi * max(0.0, progress(step) - w) / (1 - w)))
         # Snapshot ensemble (Huang et al., 2017): each cycle warms up again over the same steps and anneals to zero,
         # so that its end is a separate low-loss tower to average with the others.
-        at = progress(step) * a.cycles        # read once: the clock moves between two reads
-        within = at - min(int(at), a.cycles - 1)   # 0..1 inside the cycle
+        p = progress(step)                    # read once: the clock moves between two reads
+        within = p * a.cycles - cycle_of(p)   # 0..1 inside the cycle
         w = warm * a.cycles / total
         if within < w:
             return a.lr * max(within, 1 / total) / w
@@ -577,11 +577,12 @@ def main():
             if averaged is not None:
                 update_average(step)
             step += 1
-            if a.cycles > 1 and cycle_at(step) > cycle:
+            now = cycle_of(progress(step)) if a.cycles > 1 else 0
+            if now > cycle:
                 snapshots.append(export(exported, f'{snapshot_base}-cycle-{cycle + 1}',
                                         f'{a.name}-cycle-{cycle + 1}'))
                 print(f'step {step} cycle {cycle + 1} ended: {snapshots[-1]}', flush=True)
-                cycle = cycle_at(step)
+                cycle = now
             smooth_loss = loss.item() if smooth_loss is None else 0.98 * smooth_loss + 0.02 * loss.item()
             if step % 50 == 0:
                 el = time.time() - t0
