@@ -5,7 +5,7 @@
 # The levers are measured against the recipe of v2 (no composites, no weight average), as the table in the model
 # card was (weight decay 0.05 included); train.py's defaults are v7's since.
 #   training/ablations.sh [MINUTES] [RUN...]
-# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite (default: all of them)
+# runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite bank (default: all)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -13,7 +13,7 @@ cd "$root"
 minutes="${1:-10}"
 shift || true
 runs=("$@")
-[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite)
+[[ ${#runs[@]} -gt 0 ]] || runs=(baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite bank)
 out=training/work/ablations
 mkdir -p "$out"
 for run in "${runs[@]}"; do
@@ -27,6 +27,7 @@ for run in "${runs[@]}"; do
     average) extra=(--ema 0.999) ;;                                   # export the weights' moving average
     recolour) extra=(--recolour-prob 0.3) ;;                          # one-hued images turned to a named colour
     composite) extra=(--composite-prob 0.15) ;;                       # two images side by side, both named
+    bank) extra=(--bank-negatives 8192) ;;                            # 8,192 drawn captions as extra negatives
     *) echo "unknown run: $run" >&2; exit 2 ;;
   esac
   echo "[$(date +%H:%M:%S)] $run: ${extra[*]:-defaults}"

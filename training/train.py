@@ -358,6 +358,10 @@ def main():
     ap.add_argument('--loss', choices=('softmax', 'sigmoid'), default='softmax',
                     help="softmax: CLIP's symmetric InfoNCE; sigmoid: SigLIP's pairwise loss (every image-caption pair "
                          'of the batch a binary match, with a learned bias), said to be better at small batches')
+    ap.add_argument('--bank-negatives', type=int, default=0,
+                    help='extra negatives for the image-to-text half of the softmax loss: this many captions drawn '
+                         'each step from all training captions (the text tower is frozen, so their embeddings cost '
+                         'nothing to keep; 0 = only the batch\'s own captions, as before)')
     ap.add_argument('--cycles', type=int, default=1,
                     help='snapshot ensemble: the cosine schedule restarts this many times; the tower at the end of '
                          'each cycle is exported and --out becomes the average of their embeddings')
@@ -374,6 +378,8 @@ def main():
     a = ap.parse_args()
     if a.cycles < 1:
         ap.error('--cycles must be 1 or more')
+    if a.bank_negatives < 0 or (a.bank_negatives and a.loss != 'softmax'):
+        ap.error('--bank-negatives must be 0 or more, and needs --loss softmax')
     if a.emoji_share >= 1:
         ap.error('--emoji-share must be below 1 (the share of emoji among openclipart and emoji images per epoch)')
 
@@ -408,6 +414,8 @@ def main():
     data = load(a.data, a.size)
     emoji_ids = data['emoji'].nonzero().flatten()
     other_ids = (~data['emoji']).nonzero().flatten()
+    # every caption training can draw (the images' own, the composites', the recolourings'), never a held-out one
+    bank = torch.cat([data['cap_flat'], data['pairs'][:, 2], data['recolour'][data['recolour'] >= 0]]).unique()
     if a.emoji_share < 0:
         n_emoji = len(emoji_ids)
     else:
@@ -562,7 +570,19 @@ def main():
                 tt = data['text'][title]
                 # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
                 pos = torch.maximum(pos, ((tt @ tt.T) > 0.95).float())
-            if a.loss == 'sigmoid':
+            if a.bank_negatives:
+                # With the text tower frozen, any training caption is a consistent negative (unlike MoCo's queue of
+                # stale keys), so the image-to-text half can be a softmax over far more texts than the batch holds;
+                # drawn captions that nearly coincide with a row's own count as its positives, as in the batch.
+                extra = bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]
+                te = data['text'][extra]
+                logits_i = torch.cat([logits, scale * z @ te.T], 1)
+                pos_i = torch.cat([pos, ((t @ te.T) > 0.95).float()], 1)
+                tgt_i = pos_i / pos_i.sum(1, keepdim=True)
+                tgt = pos / pos.sum(1, keepdim=True)
+                loss = 0.5 * (-(tgt_i * F.log_softmax(logits_i, 1)).sum(1).mean()
+                              - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
+            elif a.loss == 'sigmoid':
                 # every pair is its own binary decision, so coinciding captions are simply more positives
                 loss = -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
             else:
