@@ -570,24 +570,23 @@ def main():
                 tt = data['text'][title]
                 # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
                 pos = torch.maximum(pos, ((tt @ tt.T) > 0.95).float())
-            if a.bank_negatives:
-                # With the text tower frozen, any training caption is a consistent negative (unlike MoCo's queue of
-                # stale keys), so the image-to-text half can be a softmax over far more texts than the batch holds;
-                # drawn captions that nearly coincide with a row's own count as its positives, as in the batch.
-                extra = bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]
-                te = data['text'][extra]
-                logits_i = torch.cat([logits, scale * z @ te.T], 1)
-                pos_i = torch.cat([pos, ((t @ te.T) > 0.95).float()], 1)
-                tgt_i = pos_i / pos_i.sum(1, keepdim=True)
-                tgt = pos / pos.sum(1, keepdim=True)
-                loss = 0.5 * (-(tgt_i * F.log_softmax(logits_i, 1)).sum(1).mean()
-                              - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
-            elif a.loss == 'sigmoid':
+            if a.loss == 'sigmoid':
                 # every pair is its own binary decision, so coinciding captions are simply more positives
                 loss = -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
             else:
+                # pos is symmetric, so its rows normalised are the targets of both halves
                 tgt = pos / pos.sum(1, keepdim=True)
-                loss = 0.5 * (-(tgt * F.log_softmax(logits, 1)).sum(1).mean()
+                logits_i, tgt_i = logits, tgt
+                if a.bank_negatives:
+                    # With the text tower frozen, any training caption is a consistent negative (unlike MoCo's queue
+                    # of stale keys), so the image-to-text half can be a softmax over far more texts than the batch
+                    # holds; drawn captions that nearly coincide with a row's own count as its positives, as in the
+                    # batch.
+                    te = data['text'][bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]]
+                    logits_i = torch.cat([logits, scale * z @ te.T], 1)
+                    pos_i = torch.cat([pos, ((t @ te.T) > 0.95).float()], 1)
+                    tgt_i = pos_i / pos_i.sum(1, keepdim=True)
+                loss = 0.5 * (-(tgt_i * F.log_softmax(logits_i, 1)).sum(1).mean()
                               - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
             opt.zero_grad(set_to_none=True)
             loss.backward()
