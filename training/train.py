@@ -415,7 +415,8 @@ def main():
     emoji_ids = data['emoji'].nonzero().flatten()
     other_ids = (~data['emoji']).nonzero().flatten()
     # every caption training can draw (the images' own, the composites', the recolourings'), never a held-out one
-    bank = torch.cat([data['cap_flat'], data['pairs'][:, 2], data['recolour'][data['recolour'] >= 0]]).unique()
+    bank = (torch.cat([data['cap_flat'], data['pairs'][:, 2], data['recolour'][data['recolour'] >= 0]]).unique()
+            if a.bank_negatives else None)
     if a.emoji_share < 0:
         n_emoji = len(emoji_ids)
     else:
