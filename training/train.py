@@ -28,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MEAN = [0.48145466, 0.4578275, 0.40821073]
 STD = [0.26862954, 0.26130258, 0.27577711]
 DIM = 384
+# two caption embeddings this close (cosine) name the same thing, so each counts as the other's positive in the loss
+SAME_TEXT = 0.95
 
 
 # ----------------------------------------------------------------------------------------------- model
@@ -559,7 +561,7 @@ def main():
             scale = logit_scale.exp()
             logits = scale * z @ t.T
             # texts that (nearly) coincide are all positives: soft targets
-            pos = ((t @ t.T) > 0.95).float()
+            pos = ((t @ t.T) > SAME_TEXT).float()
             if a.title_positives:
                 # caption 0 of every image is its title; a composite's is its own caption, a recolouring's the
                 # caption naming the new colour (another image with the same title is not that colour)
@@ -570,7 +572,7 @@ def main():
                     title = torch.where(turn.isnan(), title, tids)
                 tt = data['text'][title]
                 # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
-                pos = torch.maximum(pos, ((tt @ tt.T) > 0.95).float())
+                pos = torch.maximum(pos, ((tt @ tt.T) > SAME_TEXT).float())
             if a.loss == 'sigmoid':
                 # every pair is its own binary decision, so coinciding captions are simply more positives
                 loss = -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
@@ -585,7 +587,7 @@ def main():
                     # batch.
                     te = data['text'][bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]]
                     logits_i = torch.cat([logits, scale * z @ te.T], 1)
-                    pos_i = torch.cat([pos, ((t @ te.T) > 0.95).float()], 1)
+                    pos_i = torch.cat([pos, ((t @ te.T) > SAME_TEXT).float()], 1)
                     tgt_i = pos_i / pos_i.sum(1, keepdim=True)
                 loss = 0.5 * (-(tgt_i * F.log_softmax(logits_i, 1)).sum(1).mean()
                               - (tgt * F.log_softmax(logits.T, 1)).sum(1).mean())
