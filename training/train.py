@@ -364,6 +364,9 @@ def main():
                     help='extra negatives for the image-to-text half of the softmax loss: this many captions drawn '
                          'each step from all training captions (the text tower is frozen, so their embeddings cost '
                          'nothing to keep; 0 = only the batch\'s own captions, as before)')
+    ap.add_argument('--init', metavar='BUNDLE',
+                    help='start from the image tower and logit scale of a bundle this script wrote (a second phase '
+                         'of training on a finished run) instead of from random weights')
     ap.add_argument('--cycles', type=int, default=1,
                     help='snapshot ensemble: the cosine schedule restarts this many times; the tower at the end of '
                          'each cycle is exported and --out becomes the average of their embeddings')
@@ -380,6 +383,8 @@ def main():
     a = ap.parse_args()
     if a.cycles < 1:
         ap.error('--cycles must be 1 or more')
+    if a.init and not all(os.path.isfile(os.path.join(a.init, f)) for f in ('image.pt', 'clipsearch-model.json')):
+        ap.error(f'--init {a.init}: not a bundle folder (image.pt and clipsearch-model.json)')
     if a.bank_negatives < 0 or (a.bank_negatives and a.loss != 'softmax'):
         ap.error('--bank-negatives must be 0 or more, and needs --loss softmax')
     if a.emoji_share >= 1:
@@ -397,6 +402,13 @@ def main():
     # SigLIP starts its scale at 10 and its bias at -10, so that the many negative pairs begin near probability 0
     logit_scale = nn.Parameter(torch.tensor(math.log(10 if a.loss == 'sigmoid' else 1 / 0.07)))
     logit_bias = nn.Parameter(torch.tensor(-10.0))
+    if a.init:
+        # The bundle's TorchScript keeps the parameter names of the Exported wrapper ("tower.<name>"), and its manifest
+        # the learned temperature, so a finished run is resumed as a tower, not as a fresh start at scale 1/0.07.
+        weights = torch.jit.load(os.path.join(a.init, 'image.pt')).state_dict()
+        model.load_state_dict({k[len('tower.'):]: v for k, v in weights.items()})
+        with open(os.path.join(a.init, 'clipsearch-model.json')) as f:
+            logit_scale.data.fill_(math.log(json.load(f)['logit_scale']))
 
     if a.bench:
         x = torch.randn(a.batch, 3, a.size, a.size)
