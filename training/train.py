@@ -406,7 +406,11 @@ def main():
         # The bundle's TorchScript keeps the parameter names of the Exported wrapper ("tower.<name>"), and its manifest
         # the learned temperature, so a finished run is resumed as a tower, not as a fresh start at scale 1/0.07.
         weights = torch.jit.load(os.path.join(a.init, 'image.pt')).state_dict()
-        model.load_state_dict({k[len('tower.'):]: v for k, v in weights.items()})
+        try:
+            model.load_state_dict({k.removeprefix('tower.'): v for k, v in weights.items()})
+        except RuntimeError as e:
+            ap.error(f'--init {a.init}: its tower is not one of --widths {a.widths} --depths {a.depths} (an ensemble '
+                     f'bundle cannot be resumed): {str(e)[:200]}')
         with open(os.path.join(a.init, 'clipsearch-model.json')) as f:
             logit_scale.data.fill_(math.log(json.load(f)['logit_scale']))
 
