@@ -17,10 +17,15 @@ import random
 import re
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# OpenBLAS (Debian's numpy and torch do their matrix products through it) keeps its threads spinning for ~2^28
+# cycles after each product, on the same two cores that oneDNN's convolutions then need: measured, 208 against 249
+# training images/s with the caption bank. 2^4 cycles lets them sleep at once. Read when OpenBLAS loads, so set
+# before the imports.
+os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 import ensemble_bundle
 
@@ -375,6 +380,10 @@ def main():
     ap.add_argument('--minutes', type=float, default=0,
                     help='wall-clock budget: the schedule follows max(step fraction, time fraction) and training '
                          'stops when either reaches 1 (for shared machines; 0 = steps only, fully deterministic)')
+    ap.add_argument('--channels-last', type=int, choices=(0, 1), default=1,
+                    help='1: weights and training batches in channels-last (NHWC) memory order, which oneDNN\'s CPU '
+                         'convolutions run faster; 0: the NCHW order of the runs before v17. Exported bundles are NCHW '
+                         'either way')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--name', default='clipsearch-default-v7')
@@ -414,8 +423,11 @@ def main():
         with open(os.path.join(a.init, 'clipsearch-model.json')) as f:
             logit_scale.data.fill_(math.log(json.load(f)['logit_scale']))
 
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    model.to(memory_format=fmt)
+
     if a.bench:
-        x = torch.randn(a.batch, 3, a.size, a.size)
+        x = torch.randn(a.batch, 3, a.size, a.size).contiguous(memory_format=fmt)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
         for i in range(6):
             if i == 2:
@@ -501,7 +513,9 @@ def main():
 
     def export(tower, out, name):
         """Writes `tower` as a clipsearch bundle (TorchScript + manifest) in `out`; training goes on unchanged."""
-        traced = torch.jit.trace(Exported(copy.deepcopy(tower)).eval(), torch.zeros(1, 3, a.size, a.size))
+        # NCHW, the order the Java encoder's tensors come in, whichever order training kept the weights in
+        plain = copy.deepcopy(tower).to(memory_format=torch.contiguous_format)
+        traced = torch.jit.trace(Exported(plain).eval(), torch.zeros(1, 3, a.size, a.size))
         os.makedirs(out, exist_ok=True)
         traced.save(os.path.join(out, 'image.pt'))
         manifest = {
@@ -570,7 +584,8 @@ def main():
                     if recolour is not None:
                         recolour &= ~whole
             t = data['text'][tids]
-            x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole)
+            x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole).contiguous(
+                memory_format=fmt)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
             z = F.normalize(model(x), dim=-1)
