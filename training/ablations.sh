@@ -3,7 +3,7 @@
 # measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
 # then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
 # The levers are measured against the recipe of v2 (no composites, no weight average), as the table in the model
-# card was (weight decay 0.05 included); train.py's defaults are v7's since.
+# card was (weight decay 0.05 included, no caption bank); train.py's defaults are v17's since.
 #   training/ablations.sh [MINUTES] [RUN...]
 # runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite bank (default: all)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.
@@ -32,7 +32,8 @@ for run in "${runs[@]}"; do
   esac
   echo "[$(date +%H:%M:%S)] $run: ${extra[*]:-defaults}"
   /usr/bin/python3 training/train.py --epochs 1000 --minutes "$minutes" --out "$out/$run-model" \
-    --checkpoint "$out/$run-checkpoint.pt" --composite-prob 0 --ema 0 --wd 0.05 "${extra[@]}" > "$out/$run.log" 2>&1
+    --checkpoint "$out/$run-checkpoint.pt" --composite-prob 0 --ema 0 --wd 0.05 --bank-negatives 0 "${extra[@]}" \
+    > "$out/$run.log" 2>&1
   grep '^summary' "$out/$run.log" | /usr/bin/python3 -c \
     'import json,sys; s=json.loads(sys.stdin.read()[8:]); e=s["final_eval"]; print("  steps %d  R@10 %.3f  object top-1 %.3f  category top-1 %.3f" % (s["steps"], e["R@10"], e["obj_top1"], e["cat_top1"]))'
 done

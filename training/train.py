@@ -382,10 +382,10 @@ def main():
     ap.add_argument('--loss', choices=('softmax', 'sigmoid'), default='softmax',
                     help="softmax: CLIP's symmetric InfoNCE; sigmoid: SigLIP's pairwise loss (every image-caption pair "
                          'of the batch a binary match, with a learned bias), said to be better at small batches')
-    ap.add_argument('--bank-negatives', type=int, default=0,
+    ap.add_argument('--bank-negatives', type=int, default=8192,
                     help='extra negatives for the image-to-text half of the softmax loss: this many captions drawn '
                          'each step from all training captions (the text tower is frozen, so their embeddings cost '
-                         'nothing to keep; 0 = only the batch\'s own captions, as before)')
+                         'nothing to keep; 8192 since v17; 0 = only the batch\'s own captions, as before)')
     ap.add_argument('--init', metavar='BUNDLE',
                     help='start from the image tower and logit scale of a bundle this script wrote (a second phase '
                          'of training on a finished run) instead of from random weights')
@@ -403,7 +403,7 @@ def main():
                          'either way')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v7')
+    ap.add_argument('--name', default='clipsearch-default-v17')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true', help='only measure training throughput')
     a = ap.parse_args()
@@ -412,7 +412,8 @@ def main():
     if a.init and not all(os.path.isfile(os.path.join(a.init, f)) for f in ('image.pt', 'clipsearch-model.json')):
         ap.error(f'--init {a.init}: not a bundle folder (image.pt and clipsearch-model.json)')
     if a.bank_negatives < 0 or (a.bank_negatives and a.loss != 'softmax'):
-        ap.error('--bank-negatives must be 0 or more, and needs --loss softmax')
+        ap.error('--bank-negatives must be 0 or more, and needs --loss softmax (add --bank-negatives 0 to '
+                 '--loss sigmoid)')
     if a.emoji_share >= 1:
         ap.error('--emoji-share must be below 1 (the share of emoji among openclipart and emoji images per epoch)')
 
