@@ -18,9 +18,9 @@ import re
 import time
 
 # OpenBLAS (Debian's numpy and torch do their matrix products through it) keeps its threads spinning for ~2^28
-# cycles after each product, on the same two cores that oneDNN's convolutions then need: measured, 208 against 249
-# training images/s with the caption bank. 2^4 cycles lets them sleep at once. Read when OpenBLAS loads, so set
-# before the imports.
+# cycles after each product, on the same two cores that oneDNN's convolutions then need: 222 against 261 training
+# images/s with the caption bank (training/bench_speed.sh). 2^4 cycles lets them sleep at once. Read when OpenBLAS
+# loads, so set before the imports.
 os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
