@@ -173,28 +173,44 @@ def compose(rgba_u8, box, first, second, g):
     return out, torch.stack([x0.clamp(max=s - 1), y0.clamp(max=s - 1), w, h], 1)
 
 
-def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None, whole=None):
+def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None, whole=None, rotate=0.0,
+            zoom_out=1.0):
     """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised. recolour: B booleans, images whose hues
     may be turned (their caption names no colour), so shape rather than colour carries the meaning. turn: B hue
     angles (radians, NaN for none) for images whose caption names the colour they are turned to. whole: B booleans,
-    pictures whose crop must keep all of their content (composites: their caption names every part)."""
+    pictures whose crop must keep all of their content (composites: their caption names every part). rotate: turn
+    each view by up to this many degrees either way; zoom_out: crops reach up to this many times the content's
+    bounding square, so that the drawing can also be smaller than the frame (both off by default: runs without them
+    keep their random stream and their pixels)."""
     b, s = rgba_u8.shape[0], rgba_u8.shape[1]
+    geometric = rotate > 0 or zoom_out > 1
     x = rgba_u8.permute(0, 3, 1, 2).float() / 255.0
     a = x[:, 3:4]
-    x = x[:, :3] * a + backgrounds(b, s, g) * (1 - a)
+    if geometric:
+        # A turned or shrunken view reaches past the stored square, so the background goes in after resampling:
+        # premultiplied colour and alpha are resampled with zeros outside, then composited at the output size.
+        x = torch.cat([x[:, :3] * a, a], 1)
+    else:
+        x = x[:, :3] * a + backgrounds(b, s, g) * (1 - a)
     box = box.float()
     cx, cy = box[:, 0] + box[:, 2] / 2, box[:, 1] + box[:, 3] / 2
     big = torch.maximum(box[:, 2], box[:, 3])
     small = torch.minimum(box[:, 2], box[:, 3])
     # random resized crop over the content's bounding square
     area = 0.4 + 0.6 * torch.rand(b, generator=g)
+    if zoom_out > 1:
+        area = 0.4 + (zoom_out ** 2 - 0.4) * (area - 0.4) / 0.6
     if whole is not None:
         area = torch.where(whole, 0.85 + 0.25 * (area - 0.4), area)
     logr = (torch.rand(b, generator=g) * 2 - 1) * math.log(4 / 3)
     side = big * area.sqrt()
     cw, ch = side * torch.exp(logr / 2), side * torch.exp(-logr / 2)
-    ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).clamp(min=0)
-    oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).clamp(min=0)
+    if geometric:   # a view larger than the content may also place it off centre
+        ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).abs()
+        oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).abs()
+    else:
+        ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).clamp(min=0)
+        oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).clamp(min=0)
     exact = torch.rand(b, generator=g) < p_exact   # the inference view: centre square of the shortest side
     cw = torch.where(exact, small, cw)
     ch = torch.where(exact, small, ch)
@@ -202,13 +218,28 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None,
     oy = torch.where(exact, torch.zeros_like(oy), oy)
     flip = (torch.rand(b, generator=g) < 0.5) & ~noflip
     sx = cw / s * torch.where(flip, -1.0, 1.0)
+    sy = ch / s
     theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0] = sx
-    theta[:, 1, 1] = ch / s
     theta[:, 0, 2] = (cx + ox - s / 2) / (s / 2)
     theta[:, 1, 2] = (cy + oy - s / 2) / (s / 2)
-    grid = F.affine_grid(theta, (b, 3, out, out), align_corners=False)
-    x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
+    if geometric:
+        # the output grid is turned, then scaled: the inference view and composites (their parts must stay in) are
+        # never turned
+        angle = (torch.rand(b, generator=g) * 2 - 1) * math.radians(rotate)
+        angle = torch.where(exact, torch.zeros_like(angle), angle)
+        if whole is not None:
+            angle = torch.where(whole, torch.zeros_like(angle), angle)
+        cos, sin = angle.cos(), angle.sin()
+        theta[:, 0, 0], theta[:, 0, 1] = sx * cos, -sx * sin
+        theta[:, 1, 0], theta[:, 1, 1] = sy * sin, sy * cos
+        grid = F.affine_grid(theta, (b, 4, out, out), align_corners=False)
+        x = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+        x = x[:, :3] + backgrounds(b, out, g) * (1 - x[:, 3:4])
+    else:
+        theta[:, 0, 0] = sx
+        theta[:, 1, 1] = sy
+        grid = F.affine_grid(theta, (b, 3, out, out), align_corners=False)
+        x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
     # colour jitter without hue changes (captions name colours): brightness, contrast, saturation
     j = (torch.rand(b, generator=g) < 0.8).view(b, 1, 1, 1)
     br = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.4
@@ -370,6 +401,10 @@ def main():
     ap.add_argument('--recolour-prob', type=float, default=0,
                     help='probability of turning a one-hued image to one of the colour words and training on a caption '
                          'that names that colour ("a red car")')
+    ap.add_argument('--rotate', type=float, default=0,
+                    help='turn training views by up to this many degrees either way (not the inference view)')
+    ap.add_argument('--zoom-out', type=float, default=1.0,
+                    help='let crops reach up to this many times the drawing\'s bounding square (1: only zoom in)')
     ap.add_argument('--composite-prob', type=float, default=0.15,
                     help='probability of replacing an image by two training images side by side, with a caption '
                          'naming both (0 for the runs before v6)')
@@ -602,7 +637,8 @@ def main():
                     if recolour is not None:
                         recolour &= ~whole
             t = data['text'][tids]
-            x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole).contiguous(
+            x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole, rotate=a.rotate,
+                        zoom_out=a.zoom_out).contiguous(
                 memory_format=fmt)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
