@@ -205,12 +205,10 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None,
     logr = (torch.rand(b, generator=g) * 2 - 1) * math.log(4 / 3)
     side = big * area.sqrt()
     cw, ch = side * torch.exp(logr / 2), side * torch.exp(-logr / 2)
-    if geometric:   # a view larger than the content may also place it off centre
-        ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).abs()
-        oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).abs()
-    else:
-        ox = (torch.rand(b, generator=g) - 0.5) * (big - cw).clamp(min=0)
-        oy = (torch.rand(b, generator=g) - 0.5) * (big - ch).clamp(min=0)
+    # the room to move the view: a view larger than the content (zoom_out) may also place it off centre
+    room = (lambda d: d.abs()) if geometric else (lambda d: d.clamp(min=0))
+    ox = (torch.rand(b, generator=g) - 0.5) * room(big - cw)
+    oy = (torch.rand(b, generator=g) - 0.5) * room(big - ch)
     exact = torch.rand(b, generator=g) < p_exact   # the inference view: centre square of the shortest side
     cw = torch.where(exact, small, cw)
     ch = torch.where(exact, small, ch)
