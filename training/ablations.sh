@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Short, equal-time training runs that measure one lever each against the same baseline (docs/model.md, "Levers
-# measured"). Each run trains from scratch for MINUTES of wall time (default 10) on the dataset that train.sh built,
-# then prints its held-out evaluation (Python, 64 px views; the model card's main numbers come from the Java encoders).
-# The levers are measured against the recipe of v2 (no composites, no weight average), as the table in the model
-# card was (weight decay 0.05 included, no caption bank); train.py's defaults are v17's since.
+# Short, equal-time training runs that measure one lever each against the same baseline
+# (docs/model-experiments.md, "Levers measured"). Each run trains from scratch for MINUTES of wall time (default 10) on
+# the dataset that train.sh built, then prints its held-out evaluation (Python, 64 px views; the model card's main
+# numbers come from the Java encoders).
+# The levers are measured against the recipe of v2 (no composites, no weight average), as the table in
+# docs/model-experiments.md was (weight decay 0.05 included, no caption bank); train.py's defaults are v17's since.
 #   training/ablations.sh [MINUTES] [RUN...]
 # runs: baseline emoji-all-title-uniform no-emoji deeper input-80 hue average recolour composite bank (default: all)
 # Runs are time-capped, so their step counts depend on the machine; run them on an otherwise idle machine.

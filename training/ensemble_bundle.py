@@ -3,7 +3,7 @@
 
 Every image tower trained here maps images into the same frozen text space (LiT), so towers from separate runs can
 be averaged without any further training: each is a different estimate of where an image belongs in that space.
-This script exists so that the model card's measure of such ensembles can be rerun (docs/model.md); the result is
+This script exists so that the measures of such ensembles can be rerun (docs/model-experiments.md); the result is
 evaluated with `bin/clipsearch evaluate --model OUT ...`.
 
     /usr/bin/python3 training/ensemble_bundle.py --out OUT [--name NAME] BUNDLE_DIR BUNDLE_DIR [BUNDLE_DIR ...]

@@ -518,8 +518,8 @@ def main():
                               'weight_decay': 0}], lr=a.lr, betas=(0.9, 0.98))
     warm = min(500, total // 10 + 1)
     # Late in training the held-out recall stalls while the training loss still falls; an average of the weights over
-    # the last ~1/(1-decay) steps is the usual remedy. Measured (docs/model.md): ahead of the last weights for most of
-    # a run, level with them at the end of the cosine schedule. BatchNorm statistics are averaged too.
+    # the last ~1/(1-decay) steps is the usual remedy. Measured (docs/model-experiments.md): ahead of the last weights
+    # for most of a run, level with them at the end of the cosine schedule. BatchNorm statistics are averaged too.
     averaged = copy.deepcopy(model) if a.ema > 0 else None
     exported = averaged if averaged is not None else model    # the weights that a bundle gets
 
