@@ -438,7 +438,9 @@ def main():
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--name', default='clipsearch-default-v17')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
-    ap.add_argument('--bench', action='store_true', help='only measure training throughput')
+    ap.add_argument('--bench', action='store_true',
+                    help="only measure the network's forward and backward speed on random input "
+                         '(training/bench_speed.sh times whole training steps on the data)')
     a = ap.parse_args()
     if a.cycles < 1:
         ap.error('--cycles must be 1 or more')
