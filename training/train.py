@@ -217,9 +217,7 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None,
     flip = (torch.rand(b, generator=g) < 0.5) & ~noflip
     sx = cw / s * torch.where(flip, -1.0, 1.0)
     sy = ch / s
-    theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 2] = (cx + ox - s / 2) / (s / 2)
-    theta[:, 1, 2] = (cy + oy - s / 2) / (s / 2)
+    angle = torch.zeros(b)
     if geometric:
         # the output grid is turned, then scaled: the inference view and composites (their parts must stay in) are
         # never turned
@@ -227,17 +225,14 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None,
         angle = torch.where(exact, torch.zeros_like(angle), angle)
         if whole is not None:
             angle = torch.where(whole, torch.zeros_like(angle), angle)
-        cos, sin = angle.cos(), angle.sin()
-        theta[:, 0, 0], theta[:, 0, 1] = sx * cos, -sx * sin
-        theta[:, 1, 0], theta[:, 1, 1] = sy * sin, sy * cos
-        grid = F.affine_grid(theta, (b, 4, out, out), align_corners=False)
-        x = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack([torch.stack([sx * cos, -sx * sin, (cx + ox - s / 2) / (s / 2)], 1),
+                         torch.stack([sy * sin, sy * cos, (cy + oy - s / 2) / (s / 2)], 1)], 1)
+    grid = F.affine_grid(theta, (b, x.shape[1], out, out), align_corners=False)
+    # premultiplied views are padded with transparency, composited views (already on their background) with their edge
+    x = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros' if geometric else 'border', align_corners=False)
+    if geometric:
         x = x[:, :3] + backgrounds(b, out, g) * (1 - x[:, 3:4])
-    else:
-        theta[:, 0, 0] = sx
-        theta[:, 1, 1] = sy
-        grid = F.affine_grid(theta, (b, 3, out, out), align_corners=False)
-        x = F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
     # colour jitter without hue changes (captions name colours): brightness, contrast, saturation
     j = (torch.rand(b, generator=g) < 0.8).view(b, 1, 1, 1)
     br = 1 + (torch.rand(b, 1, 1, 1, generator=g) - 0.5) * 0.4
