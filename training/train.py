@@ -366,8 +366,9 @@ def load(d, size=64):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
-    ap.add_argument('--out', default=os.path.join(HERE, '..', 'encoders', 'src', 'main', 'resources', 'org',
-                                                   'clipsearch', 'models', 'default'))
+    # the trained tower alone; train.sh adds the memory of the training captions (memory_bundle.py) to make the
+    # default bundle, so a run of train.py by itself never overwrites the shipped model
+    ap.add_argument('--out', default=os.path.join(HERE, 'work', 'tower'))
     ap.add_argument('--epochs', type=int, default=140)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--lr', type=float, default=2e-3)
@@ -431,7 +432,7 @@ def main():
                          'either way')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v17')
+    ap.add_argument('--name', default='clipsearch-default-v20-tower')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true',
                     help="only measure the network's forward and backward speed on random input "

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# One command for clipsearch's default model: fetch -> build dataset -> embed captions (Java) -> train -> package.
+# One command for clipsearch's default model: fetch -> build dataset -> embed captions (Java) -> train -> add the
+# memory of the training captions (memory_bundle.py) -> bundle.
 #   training/train.sh            full run (CPU, 2 cores: see training/README.md for timings); writes the bundle to
-#                                encoders/src/main/resources/org/clipsearch/models/default/
+#                                encoders/src/main/resources/org/clipsearch/models/default/ and the tower alone to
+#                                training/work/tower/
 #   training/train.sh --quick    smoke test: tiny subset, a few steps; bundle goes to training/work/quick-model/
-#   training/train.sh --members N   trains N image towers (seeds 1234, 1235, ...) and packages the average of their
-#                                embeddings as the bundle (training/ensemble_bundle.py); each member gets 180/N epochs
-#                                and a 100/N-minute cap, so that the whole stays within the 2-hour budget
+#   training/train.sh --members N   trains N image towers (seeds 1234, 1235, ...) and averages their embeddings
+#                                (training/ensemble_bundle.py) before the memory; each member gets 180/N epochs and a
+#                                100/N-minute cap, so that the whole stays within the 2-hour budget
 #   training/train.sh --cycles 2   one tower, its cosine schedule run twice; the towers at both cycle ends are
 #                                averaged like --members's (a snapshot ensemble within one run's budget)
-# Extra arguments after the mode are passed to train.py (e.g. --epochs 10); with --members, --out, --name and --seed
-# are the ensemble's (the members get their own under training/work/).
+# Extra arguments after the mode are passed to train.py (e.g. --epochs 10); --out, --name and --seed are the
+# bundle's (with --members, the members get their own under training/work/).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -60,30 +62,36 @@ if [[ ! -f "$data/captions.f32" || "$data/captions.txt" -nt "$data/captions.f32"
 fi
 
 stamp "train"
+# The bundle's own --out, --name and --seed are taken out of the arguments; the rest go to train.py (every member's).
+if [[ $mode == quick ]]; then
+  out=training/work/quick-model name=clipsearch-quick
+else
+  out=encoders/src/main/resources/org/clipsearch/models/default name=clipsearch-default-v20
+fi
+seed=1234 pass=()
+while (($#)); do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --name) name="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
+    *) pass+=("$1"); shift ;;
+  esac
+done
 if [[ $mode == quick ]]; then
   # a few steps of each member, to check the whole path in a minute
   work=training/work/quick- single=(--epochs 1 --max-steps 30 --eval-every 15) per_member=("${single[@]}")
-  single+=(--out training/work/quick-model --checkpoint training/work/quick-checkpoint.pt)
-  out=training/work/quick-model
 else
   # --minutes caps the training wall time (2-hour budget on a 2-core machine); on an idle machine the epochs finish
   # well before it, and the run is then step-for-step deterministic. Members share the budget.
   work=training/work/ single=(--minutes 95) per_member=(--epochs $((180 / members)) --minutes $((100 / members)))
-  out=encoders/src/main/resources/org/clipsearch/models/default
 fi
+# The trained tower (or the members' average) is kept as a bundle of its own under training/work/, so that it can
+# be measured without the memory; the bundle at --out is the tower with its memory of the training captions.
+tower=${work}tower
 if [[ $members == 1 ]]; then
-  $PY training/train.py --data "$data" "${single[@]}" "$@"
+  $PY training/train.py --data "$data" "${single[@]}" "${pass[@]}" --seed "$seed" --out "$tower" \
+    --checkpoint "${work}checkpoint.pt" --name "$name-tower"
 else
-  # The ensemble's own --out, --name and --seed are taken out of the arguments; the rest go to every member.
-  name="" seed=1234 pass=()
-  while (($#)); do
-    case "$1" in
-      --out) out="$2"; shift 2 ;;
-      --name) name="$2"; shift 2 ;;
-      --seed) seed="$2"; shift 2 ;;
-      *) pass+=("$1"); shift ;;
-    esac
-  done
   member_dirs=()
   for ((i = 1; i <= members; i++)); do
     dir=${work}member-$i
@@ -93,6 +101,8 @@ else
     member_dirs+=("$dir")
   done
   stamp "package the ensemble"
-  $PY training/ensemble_bundle.py --out "$out" ${name:+--name "$name"} "${member_dirs[@]}"
+  $PY training/ensemble_bundle.py --out "$tower" --name "$name-tower" "${member_dirs[@]}"
 fi
+stamp "add the memory of the training captions"
+$PY training/memory_bundle.py --data "$data" --out "$out" --name "$name" "$tower"
 stamp "done"

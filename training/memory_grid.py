@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""The settings of memory_bundle.py's memory, measured on a grid with Python's held-out evaluation (train.py's).
+
+    /usr/bin/python3 training/memory_grid.py TOWER_BUNDLE [--data training/work/dataset]
+
+For each setting (what a training image's value is, k, beta, alpha) it prints title recall@10, object top-1 and
+category top-1 over the 812 held-out images, how many settings beat the tower alone on all three, and an honest
+estimate of a setting chosen on this split: the best setting on one half of the held-out images (by parity),
+scored on the other half. memory_bundle.py's defaults were chosen from this grid (docs/model-experiments.md, "A
+memory of the training captions").
+"""
+import argparse
+import itertools
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import memory_bundle  # noqa: E402
+import train  # noqa: E402
+
+
+@torch.no_grad()
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
+    ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    data = train.load(a.data)
+    tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
+
+    def embed(views):
+        return torch.cat([F.normalize(tower(train.normalise_u8(views[i:i + 256])), dim=-1)
+                          for i in range(0, len(views), 256)])
+
+    hold = embed(data['hold_rgb'])
+    keys = embed(memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
+    text, off, flat = data['text'], data['cap_off'], data['cap_flat']
+    title = text[flat[off[:-1]]]
+    mean = torch.stack([F.normalize(text[flat[off[i]:off[i + 1]]].mean(0), dim=0) for i in range(len(off) - 1)])
+    values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data)}
+    queries = text[data['hold_q']]
+    labels = data['hold_labels']
+    has_object = labels.any(1)
+
+    def per_image(img):
+        sim = queries @ img.T                              # query i's own image is image i
+        r10 = ((sim > sim.diag()[:, None]).sum(1) < 10).float()
+        obj = labels.gather(1, (img @ text[data['obj_prompts']].T).argmax(1, keepdim=True)).any(1).float()
+        cat = ((img @ text[data['cat_prompts']].T).argmax(1) == data['hold_cat']).float()
+        return r10, obj, cat
+
+    def score(measures, mask):
+        r10, obj, cat = measures
+        return r10[mask].mean().item(), obj[mask & has_object].mean().item(), cat[mask].mean().item()
+
+    def with_memory(v, k, beta, alpha):
+        top = (hold @ keys.T).topk(k, dim=1)
+        w = torch.softmax(beta * top.values, dim=1)
+        recalled = F.normalize((w.unsqueeze(-1) * values[v][top.indices]).sum(1), dim=-1)
+        return F.normalize(hold + alpha * recalled, dim=-1)
+
+    everyone = torch.ones(len(hold), dtype=torch.bool)
+    base = per_image(hold)
+    b = score(base, everyone)
+    print(f'tower alone: R@10 {b[0]:.3f}  object top-1 {b[1]:.3f}  category top-1 {b[2]:.3f}')
+    grid = list(itertools.product(values, (5, 10, 20, 50, 100), (10, 20, 50), (0.25, 0.5, 0.75, 1.0)))
+    measured = {g: per_image(with_memory(*g)) for g in grid}
+    print('values    k  beta alpha   R@10  obj@1  cat@1')
+    for g in grid:
+        s = score(measured[g], everyone)
+        print(f'{g[0]:8} {g[1]:3} {g[2]:5} {g[3]:5}  {s[0]:.3f}  {s[1]:.3f}  {s[2]:.3f}')
+    better = sum(all(x > y for x, y in zip(score(measured[g], everyone), b)) for g in grid)
+    print(f'{better} of {len(grid)} settings beat the tower alone on all three')
+    half = torch.arange(len(hold)) % 2
+    for h in (0, 1):
+        chosen, other = half == h, half != h
+        best = max(grid, key=lambda g: sum(score(measured[g], chosen)[:2]))
+        s, o = score(measured[best], other), score(base, other)
+        print(f'chosen on half {h} (best R@10 + object top-1): {best}; on the other half R@10 {s[0]:.3f} '
+              f'(tower {o[0]:.3f}), object top-1 {s[1]:.3f} ({o[1]:.3f}), category top-1 {s[2]:.3f} ({o[2]:.3f})')
+
+
+if __name__ == '__main__':
+    main()
