@@ -62,7 +62,7 @@ class DefaultModelTest {
 
   @Test
   void loadsWithNoFlagAndIndexesTheWholeSample() throws Exception {
-    assertEquals("clipsearch-default-v17", model.name());
+    assertEquals("clipsearch-default-v20", model.name());
     assertEquals(384, model.dimension());
     assertTrue(Files.size(model.bundle().image().file()) < 20_000_000, "the image tower is at most 20 MB");
     assertTrue(CATEGORY.size() >= 300, "SOURCES.tsv lists the sample");
@@ -140,16 +140,16 @@ class DefaultModelTest {
 
   /**
    * The issue's first searches of a newcomer find what they name among their first eight hits; what each image
-   * shows is read from its openclipart file name, not from the model. "a cat" is left out because the model fails
-   * it (neither of the sample's two drawings of cats is among the first eight: docs/model.md), and a test
-   * that fails on the shipped model cannot land.
+   * shows is read from its openclipart file name, not from the model. "a cat" came in with v20's memory of the
+   * training captions (the drawing of a cat and a dog fourth; v17 and v7 had no cat among the first eight).
    */
   @Test
   void aNewcomersFirstSearchesFindWhatTheyName() throws Exception {
     Map<String, Predicate<String>> shows = Map.of(
         "a red car", Pattern.compile("(?<![a-z])car(?![a-z])|hummer").asPredicate(),
         "musical instrument", Pattern.compile("guitar|drum|trumpet|cello|violin|piano|flute|saxophone").asPredicate(),
-        "food", name -> "food".equals(CATEGORY.get(name)));
+        "food", name -> "food".equals(CATEGORY.get(name)),
+        "a cat", Pattern.compile("(?<![a-z])cats?(?![a-z])|gatt[io]").asPredicate());
     for (Map.Entry<String, Predicate<String>> q : shows.entrySet()) {
       List<String> names = searcher.search(SearchRequest.text(q.getKey(), 8)).hits().stream()
           .map(hit -> Path.of(hit.path()).getFileName().toString()).toList();
@@ -157,8 +157,8 @@ class DefaultModelTest {
     }
   }
 
-  /** Three times chance over 20 categories; docs/model.md measures 0.21 on this sample (v7: 0.24, v6: 0.19). */
+  /** Three times chance over 20 categories; docs/model.md measures 0.34 on this sample (v17: 0.21, v7: 0.24). */
   static final double ZERO_SHOT_MIN = 0.15;
-  /** The four categories make up about a tenth of the sample each; docs/model.md measures 0.525 (v7: 0.40). */
+  /** The four categories make up about a tenth of the sample each; docs/model.md measures 0.425 (v17: 0.525). */
   static final double PRECISION_MIN = 0.3;
 }
