@@ -75,13 +75,27 @@ def training_views(rgba_u8, size):
     return torch.cat(out)
 
 
-def caption_values(data):
-    """Per training image: its title's embedding plus the mean direction of all its captions, normalised. The title
-    is the form users type; the captions add its keywords and category path."""
+def caption_parts(data):
+    """Per training image: its title's embedding and the mean direction of all its captions' embeddings."""
     text, off, flat = data['text'], data['cap_off'], data['cap_flat']
     title = text[flat[off[:-1]]]
     mean = torch.stack([F.normalize(text[flat[off[i]:off[i + 1]]].mean(0), dim=0) for i in range(len(off) - 1)])
+    return title, mean
+
+
+def caption_values(data):
+    """The memory's values: title and caption mean summed and normalised. The title is the form users type; the
+    captions add its keywords and category path."""
+    title, mean = caption_parts(data)
     return F.normalize(title + mean, dim=-1)
+
+
+def recall(e, keys, values, k: int, beta: float, alpha: float):
+    """MemoryTower's computation in float32 on unit embeddings e, for checks and for memory_grid.py."""
+    top = (e @ keys.T).topk(k, dim=1)
+    weights = torch.softmax(beta * top.values, dim=1)
+    recalled = F.normalize((weights.unsqueeze(-1) * values[top.indices]).sum(1), dim=-1)
+    return F.normalize(e + alpha * recalled, dim=-1)
 
 
 @torch.no_grad()
@@ -107,10 +121,7 @@ def write_memory(tower_dir, data_dir, out, name, k, beta, alpha):
         sys.exit('the scripted memory does not reproduce the module it was scripted from')
     # what int8 storage changes against float32 keys and values; reported, not checked: near-ties among the keys
     # (an undertrained tower's, as in train.sh --quick) may choose other neighbours, which is no error
-    e = F.normalize(tower(probe), dim=-1)
-    top = (e @ keys.T).topk(k, dim=1)
-    w = torch.softmax(beta * top.values, dim=1)
-    expected = F.normalize(e + alpha * F.normalize((w.unsqueeze(-1) * values[top.indices]).sum(1), dim=-1), dim=-1)
+    expected = recall(F.normalize(tower(probe), dim=-1), keys, values, k, beta, alpha)
     agreement = (expected * memory(probe)).sum(1).min().item()
     os.makedirs(out, exist_ok=True)
     memory.save(os.path.join(out, manifest['image']['file']))

@@ -39,9 +39,8 @@ def main():
 
     hold = embed(data['hold_rgb'])
     keys = embed(memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
-    text, off, flat = data['text'], data['cap_off'], data['cap_flat']
-    title = text[flat[off[:-1]]]
-    mean = torch.stack([F.normalize(text[flat[off[i]:off[i + 1]]].mean(0), dim=0) for i in range(len(off) - 1)])
+    text = data['text']
+    title, mean = memory_bundle.caption_parts(data)
     values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data)}
     queries = text[data['hold_q']]
     labels = data['hold_labels']
@@ -58,18 +57,12 @@ def main():
         r10, obj, cat = measures
         return r10[mask].mean().item(), obj[mask & has_object].mean().item(), cat[mask].mean().item()
 
-    def with_memory(v, k, beta, alpha):
-        top = (hold @ keys.T).topk(k, dim=1)
-        w = torch.softmax(beta * top.values, dim=1)
-        recalled = F.normalize((w.unsqueeze(-1) * values[v][top.indices]).sum(1), dim=-1)
-        return F.normalize(hold + alpha * recalled, dim=-1)
-
     everyone = torch.ones(len(hold), dtype=torch.bool)
     base = per_image(hold)
     b = score(base, everyone)
     print(f'tower alone: R@10 {b[0]:.3f}  object top-1 {b[1]:.3f}  category top-1 {b[2]:.3f}')
     grid = list(itertools.product(values, (5, 10, 20, 50, 100), (10, 20, 50), (0.25, 0.5, 0.75, 1.0)))
-    measured = {g: per_image(with_memory(*g)) for g in grid}
+    measured = {g: per_image(memory_bundle.recall(hold, keys, values[g[0]], *g[1:])) for g in grid}
     print('values    k  beta alpha   R@10  obj@1  cat@1')
     for g in grid:
         s = score(measured[g], everyone)
