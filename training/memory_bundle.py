@@ -22,7 +22,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -125,9 +124,9 @@ def write_memory(tower_dir, data_dir, out, name, k, beta, alpha):
     agreement = (expected * memory(probe)).sum(1).min().item()
     os.makedirs(out, exist_ok=True)
     memory.save(os.path.join(out, manifest['image']['file']))
-    manifest['name'] = name or manifest['name'] + '-memory'
-    manifest['memory'] = {'images': len(keys), 'k': k, 'beta': beta, 'alpha': alpha,
-                          'tower': json.load(open(os.path.join(tower_dir, 'clipsearch-model.json')))['name']}
+    tower_name = manifest['name']
+    manifest['name'] = name or tower_name + '-memory'
+    manifest['memory'] = {'images': len(keys), 'k': k, 'beta': beta, 'alpha': alpha, 'tower': tower_name}
     with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
     mb = os.path.getsize(os.path.join(out, manifest['image']['file'])) / 1e6
