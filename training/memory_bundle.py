@@ -74,6 +74,12 @@ def training_views(rgba_u8, size):
     return torch.cat(out)
 
 
+def embed_views(tower, views_u8):
+    """Unit embeddings of uint8 views by a tower in eval mode, 256 at a time."""
+    return torch.cat([F.normalize(tower(train.normalise_u8(views_u8[i:i + 256])), dim=-1)
+                      for i in range(0, len(views_u8), 256)])
+
+
 def caption_parts(data):
     """Per training image: its title's embedding and the mean direction of all its captions' embeddings."""
     text, off, flat = data['text'], data['cap_off'], data['cap_flat']
@@ -107,21 +113,20 @@ def write_memory(tower_dir, data_dir, out, name, k, beta, alpha):
         sys.exit(f'{tower_dir}: a square input is expected, not {size}')
     tower = torch.jit.load(os.path.join(tower_dir, manifest['image']['file'])).eval()
     data = train.load(data_dir)
-    views = training_views(data['rgba'], size[0])
-    keys = torch.cat([F.normalize(tower(train.normalise_u8(views[i:i + 256])), dim=-1)
-                      for i in range(0, len(views), 256)])
+    keys = embed_views(tower, training_views(data['rgba'], size[0]))
     values = caption_values(data)
     k = min(k, len(keys))
     eager = MemoryTower(tower, keys, values, k, beta, alpha)
     memory = torch.jit.script(eager)
     probe = train.normalise_u8(data['hold_rgb'][:64])
+    got = memory(probe)
     # the scripted module must compute what the Python module does
-    if (memory(probe) - eager(probe)).abs().max().item() > 1e-5:
+    if (got - eager(probe)).abs().max().item() > 1e-5:
         sys.exit('the scripted memory does not reproduce the module it was scripted from')
     # what int8 storage changes against float32 keys and values; reported, not checked: near-ties among the keys
     # (an undertrained tower's, as in train.sh --quick) may choose other neighbours, which is no error
     expected = recall(F.normalize(tower(probe), dim=-1), keys, values, k, beta, alpha)
-    agreement = (expected * memory(probe)).sum(1).min().item()
+    agreement = (expected * got).sum(1).min().item()
     os.makedirs(out, exist_ok=True)
     memory.save(os.path.join(out, manifest['image']['file']))
     tower_name = manifest['name']

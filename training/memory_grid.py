@@ -15,7 +15,6 @@ import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -32,13 +31,8 @@ def main():
     torch.set_num_threads(2)
     data = train.load(a.data)
     tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
-
-    def embed(views):
-        return torch.cat([F.normalize(tower(train.normalise_u8(views[i:i + 256])), dim=-1)
-                          for i in range(0, len(views), 256)])
-
-    hold = embed(data['hold_rgb'])
-    keys = embed(memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
+    hold = memory_bundle.embed_views(tower, data['hold_rgb'])
+    keys = memory_bundle.embed_views(tower, memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
     text = data['text']
     title, mean = memory_bundle.caption_parts(data)
     values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data)}

@@ -89,8 +89,9 @@ fi
 # be measured without the memory; the bundle at --out is the tower with its memory of the training captions.
 tower=${work}tower
 if [[ $members == 1 ]]; then
-  $PY training/train.py --data "$data" "${single[@]}" "${pass[@]}" --seed "$seed" --out "$tower" \
-    --checkpoint "${work}checkpoint.pt" --name "$name-tower"
+  # the --checkpoint given stays last, so that it is the one train.py takes
+  $PY training/train.py --data "$data" "${single[@]}" --seed "$seed" --out "$tower" \
+    --checkpoint "${work}checkpoint.pt" --name "$name-tower" "${pass[@]}"
 else
   member_dirs=()
   for ((i = 1; i <= members; i++)); do
