@@ -3,24 +3,31 @@
 
 The trained tower places its training images far closer to their captions than new images to theirs (it fits the
 ~11,000 images it saw better than it generalises), so a new image is often better described by the captions of the
-training images it looks like than by its own embedding alone. The memory keeps, for every training image, the
-tower's embedding of it (the key) and the text embedding of what it shows (the value: its title plus the mean of all
-its captions). A new image's embedding e is moved towards the values of its k nearest keys, weighed by a softmax of
-their similarity:  normalise(e + alpha * normalise(sum_j softmax(beta * e.key_j) value_j)).  This is nearest-neighbour
-smoothing in the shared space, as Tip-Adapter's cache does for CLIP; no weight is trained, and it is built only from
-the training data, so the held-out split stays unseen. Measured in docs/model-experiments.md ("A memory of the
-training captions").
+training images it looks like than by its own embedding alone. The memory keeps, for every training image, what the
+tower sees in it (the key) and the text embedding of what it shows (the value: its title plus the mean of all its
+captions). A new image's embedding e is moved towards the values of its k nearest keys, weighed by a softmax of their
+similarity:  normalise(e + alpha * normalise(sum_j softmax(beta * q.key_j) value_j)),  where q is the new image's
+own key. This is nearest-neighbour smoothing, as Tip-Adapter's cache does for CLIP; no weight is trained, and it is
+built only from the training data, so the held-out split stays unseen. Measured in docs/model-experiments.md ("A
+memory of the training captions").
 
-    /usr/bin/python3 training/memory_bundle.py [--data training/work/dataset] --out OUT [--name NAME] TOWER_BUNDLE
+The key (--keys) is by default the tower's pooled convolutional features, the input of its head: the head maps them
+into the text space, where drawings that share a caption word but not a look lie close, so neighbours found before
+the head are the visual look-alikes whose captions the embedding lacks. That needs a tower written by train.py;
+`--keys embedding` keys on the embedding itself and takes any tower (an ensemble, for one).
 
-Keys and values are stored as int8 with one scale per row (8.6 MB for 11,121 images instead of 34 MB in float32),
-within the issue's 20 MB for the whole bundle; the script checks the scripted module against the Python one and
-reports how far int8 storage moves the embeddings from float32's.
+    /usr/bin/python3 training/memory_bundle.py [--data training/work/dataset] [--keys pooled|embedding] --out OUT \
+        [--name NAME] TOWER_BUNDLE
+
+Keys and values are stored as int8 with one scale per row (10 MB for 11,121 images with pooled keys instead of 40 MB
+in float32), within the issue's 20 MB for the whole bundle; the script checks the scripted module against the Python
+one and reports how far int8 storage moves the embeddings from float32's.
 """
 import argparse
 import json
 import os
 import sys
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -36,10 +43,42 @@ def quantise(rows):
     return (rows / scale[:, None]).round().clamp(-127, 127).to(torch.int8), scale.float()
 
 
-class MemoryTower(torch.nn.Module):
-    def __init__(self, tower, keys, values, k: int, beta: float, alpha: float):
+class EmbeddingKeys(torch.nn.Module):
+    """Any tower: an image's unit embedding, which is also its key."""
+
+    def __init__(self, tower):
         super().__init__()
         self.tower = tower
+
+    def forward(self, image: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        e = F.normalize(self.tower(image), dim=-1)
+        return e, e
+
+
+class PooledKeys(torch.nn.Module):
+    """A train.py tower (train.Exported of an ImageTower): an image's unit embedding, and as its key the unit direction
+    of the pooled features that the tower's head maps to that embedding. One pass gives both."""
+
+    def __init__(self, tower):
+        super().__init__()
+        inner = getattr(tower, 'tower', None)
+        if not all(hasattr(inner, part) for part in ('stem', 'body', 'head')):
+            raise ValueError('not a tower written by train.py (no stem, body and head); use --keys embedding')
+        self.stem, self.body, self.head = inner.stem, inner.body, inner.head
+
+    def forward(self, image: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        pooled = train.pool(self.body(self.stem(image)))
+        return F.normalize(self.head(pooled), dim=-1), F.normalize(pooled, dim=-1)
+
+
+KEYS = {'pooled': PooledKeys, 'embedding': EmbeddingKeys}
+
+
+class MemoryTower(torch.nn.Module):
+    def __init__(self, encoder, keys, values, k: int, beta: float, alpha: float):
+        """encoder: image -> (unit embedding, unit key); keys: the training images' keys, values: their captions'."""
+        super().__init__()
+        self.encoder = encoder
         key_q, key_scale = quantise(keys)
         value_q, value_scale = quantise(values)
         self.register_buffer('key_q', key_q)
@@ -51,9 +90,9 @@ class MemoryTower(torch.nn.Module):
         self.alpha = alpha
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        e = F.normalize(self.tower(image), dim=-1)
+        e, q = self.encoder(image)
         # the int8 keys are scaled after the product: one multiply per score instead of one per key element
-        sim = (e @ self.key_q.float().T) * self.key_scale
+        sim = (q @ self.key_q.float().T) * self.key_scale
         top = sim.topk(self.k, dim=1)
         weights = torch.softmax(self.beta * top.values, dim=1)
         values = self.value_q[top.indices].float() * self.value_scale[top.indices].unsqueeze(-1)
@@ -74,10 +113,10 @@ def training_views(rgba_u8, size):
     return torch.cat(out)
 
 
-def embed_views(tower, views_u8):
-    """Unit embeddings of uint8 views by a tower in eval mode, 256 at a time."""
-    return torch.cat([F.normalize(tower(train.normalise_u8(views_u8[i:i + 256])), dim=-1)
-                      for i in range(0, len(views_u8), 256)])
+def encode_views(encoder, views_u8):
+    """Unit embeddings and keys of uint8 views by an EmbeddingKeys or PooledKeys encoder, 256 at a time."""
+    parts = [encoder(train.normalise_u8(views_u8[i:i + 256])) for i in range(0, len(views_u8), 256)]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
 def caption_parts(data):
@@ -95,16 +134,16 @@ def caption_values(data):
     return F.normalize(title + mean, dim=-1)
 
 
-def recall(e, keys, values, k: int, beta: float, alpha: float):
-    """MemoryTower's computation in float32 on unit embeddings e, for checks and for memory_grid.py."""
-    top = (e @ keys.T).topk(k, dim=1)
+def recall(e, q, keys, values, k: int, beta: float, alpha: float):
+    """MemoryTower's computation in float32 on unit embeddings e with their keys q, for checks and memory_grid.py."""
+    top = (q @ keys.T).topk(k, dim=1)
     weights = torch.softmax(beta * top.values, dim=1)
     recalled = F.normalize((weights.unsqueeze(-1) * values[top.indices]).sum(1), dim=-1)
     return F.normalize(e + alpha * recalled, dim=-1)
 
 
 @torch.no_grad()
-def write_memory(tower_dir, data_dir, out, name, k, beta, alpha):
+def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
     manifest = json.load(open(os.path.join(tower_dir, 'clipsearch-model.json')))
     if 'memory' in manifest:
         sys.exit(f'{tower_dir} has a memory already; give the plain tower')
@@ -112,31 +151,40 @@ def write_memory(tower_dir, data_dir, out, name, k, beta, alpha):
     if size[0] != size[1]:
         sys.exit(f'{tower_dir}: a square input is expected, not {size}')
     tower = torch.jit.load(os.path.join(tower_dir, manifest['image']['file'])).eval()
-    data = train.load(data_dir)
-    keys = embed_views(tower, training_views(data['rgba'], size[0]))
+    data = train.load(data_dir, size[0])
+    try:
+        encoder = KEYS[key_kind](tower)
+    except ValueError as e:
+        sys.exit(f'{tower_dir}: {e}')
+    probe = train.normalise_u8(data['hold_rgb'][:64])
+    # the encoder's embedding must be the tower's own (a traced tower whose parts were put together otherwise is not)
+    if (encoder(probe)[0] - F.normalize(tower(probe), dim=-1)).abs().max().item() > 1e-5:
+        sys.exit(f'{tower_dir}: its parts do not compute its embedding; use --keys embedding')
+    _, keys = encode_views(encoder, training_views(data['rgba'], size[0]))
     values = caption_values(data)
     k = min(k, len(keys))
-    eager = MemoryTower(tower, keys, values, k, beta, alpha)
+    eager = MemoryTower(encoder, keys, values, k, beta, alpha)
     memory = torch.jit.script(eager)
-    probe = train.normalise_u8(data['hold_rgb'][:64])
     got = memory(probe)
     # the scripted module must compute what the Python module does
     if (got - eager(probe)).abs().max().item() > 1e-5:
         sys.exit('the scripted memory does not reproduce the module it was scripted from')
     # what int8 storage changes against float32 keys and values; reported, not checked: near-ties among the keys
     # (an undertrained tower's, as in train.sh --quick) may choose other neighbours, which is no error
-    expected = recall(F.normalize(tower(probe), dim=-1), keys, values, k, beta, alpha)
+    expected = recall(*encoder(probe), keys, values, k, beta, alpha)
     agreement = (expected * got).sum(1).min().item()
     os.makedirs(out, exist_ok=True)
     memory.save(os.path.join(out, manifest['image']['file']))
     tower_name = manifest['name']
     manifest['name'] = name or tower_name + '-memory'
-    manifest['memory'] = {'images': len(keys), 'k': k, 'beta': beta, 'alpha': alpha, 'tower': tower_name}
+    manifest['memory'] = {'images': len(keys), 'keys': key_kind, 'k': k, 'beta': beta, 'alpha': alpha,
+                          'tower': tower_name}
     with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
+        f.write('\n')
     mb = os.path.getsize(os.path.join(out, manifest['image']['file'])) / 1e6
-    print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images (k {k}, beta {beta}, '
-          f'alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out images '
+    print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images ({key_kind} keys, k {k}, '
+          f'beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out images '
           f'{agreement:.5f}')
 
 
@@ -145,13 +193,16 @@ def main():
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'), help='the dataset the tower trained on')
     ap.add_argument('--out', required=True, help='the bundle folder to write')
     ap.add_argument('--name', help="the bundle's name (default: the tower's name + '-memory')")
+    ap.add_argument('--keys', choices=sorted(KEYS), default='pooled',
+                    help="what a training image is recalled by: the tower's pooled features before its head (a "
+                         'train.py tower) or its embedding (any tower)')
     ap.add_argument('--k', type=int, default=20, help='how many nearest training images an image recalls')
     ap.add_argument('--beta', type=float, default=20.0, help='sharpness of the softmax over their similarities')
     ap.add_argument('--alpha', type=float, default=0.5, help="weight of the recalled captions against the image's own "
                                                               'embedding (both unit length)')
     ap.add_argument('tower', help='the trained tower bundle folder (train.py --out)')
     a = ap.parse_args()
-    write_memory(a.tower, a.data, a.out, a.name, a.k, a.beta, a.alpha)
+    write_memory(a.tower, a.data, a.out, a.name, a.keys, a.k, a.beta, a.alpha)
 
 
 if __name__ == '__main__':

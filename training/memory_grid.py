@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The settings of memory_bundle.py's memory, measured on a grid with Python's held-out evaluation (train.py's).
 
-    /usr/bin/python3 training/memory_grid.py TOWER_BUNDLE [--data training/work/dataset]
+    /usr/bin/python3 training/memory_grid.py TOWER_BUNDLE [--keys pooled|embedding] [--data training/work/dataset]
 
 For each setting (what a training image's value is, k, beta, alpha) it prints title recall@10, object top-1 and
 category top-1 over the 812 held-out images, how many settings beat the tower alone on all three, and an honest
@@ -26,13 +26,20 @@ import train  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
+    ap.add_argument('--keys', choices=sorted(memory_bundle.KEYS), default='pooled',
+                    help='what a training image is recalled by (memory_bundle.py --keys)')
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
     data = train.load(a.data)
     tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
-    hold = memory_bundle.embed_views(tower, data['hold_rgb'])
-    keys = memory_bundle.embed_views(tower, memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
+    try:
+        encoder = memory_bundle.KEYS[a.keys](tower)
+    except ValueError as e:
+        sys.exit(f'{a.tower}: {e}')
+    hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])
+    _, keys = memory_bundle.encode_views(encoder,
+                                         memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
     text = data['text']
     title, mean = memory_bundle.caption_parts(data)
     values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data)}
@@ -56,7 +63,7 @@ def main():
     b = score(base, everyone)
     print(f'tower alone: R@10 {b[0]:.3f}  object top-1 {b[1]:.3f}  category top-1 {b[2]:.3f}')
     grid = list(itertools.product(values, (5, 10, 20, 50, 100), (10, 20, 50), (0.25, 0.5, 0.75, 1.0)))
-    measured = {g: per_image(memory_bundle.recall(hold, keys, values[g[0]], *g[1:])) for g in grid}
+    measured = {g: per_image(memory_bundle.recall(hold, hold_keys, keys, values[g[0]], *g[1:])) for g in grid}
     print('values    k  beta alpha   R@10  obj@1  cat@1')
     for g in grid:
         s = score(measured[g], everyone)

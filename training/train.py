@@ -62,6 +62,11 @@ class Block(nn.Module):
         return F.relu(y + (x if self.short is None else self.short(x)), inplace=True)
 
 
+def pool(features):
+    """Global average and max pooling side by side: what the head reads, and memory_bundle.py's keys."""
+    return torch.cat([features.mean((2, 3)), features.amax((2, 3))], 1)
+
+
 class ImageTower(nn.Module):
     """stem (stride 2) -> stages of basic blocks -> global average + max pooling -> linear 384."""
 
@@ -82,9 +87,7 @@ class ImageTower(nn.Module):
         self.head = nn.Sequential(*head, nn.Linear(cin, DIM))
 
     def forward(self, image):
-        x = self.body(self.stem(image))
-        x = torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
-        return self.head(x)
+        return self.head(pool(self.body(self.stem(image))))
 
 
 class Exported(nn.Module):
