@@ -74,6 +74,19 @@ class PooledKeys(torch.nn.Module):
 KEYS = {'pooled': PooledKeys, 'embedding': EmbeddingKeys}
 
 
+def key_encoder(tower, key_kind, probe, tower_dir):
+    """KEYS[key_kind] over a loaded tower, checked to compute the tower's own embedding on `probe` (normalised
+    images); exits with the reason where it cannot."""
+    try:
+        encoder = KEYS[key_kind](tower)
+    except ValueError as e:
+        sys.exit(f'{tower_dir}: {e}')
+    # a traced tower whose parts were put together otherwise than train.py's forward would give other embeddings
+    if (encoder(probe)[0] - F.normalize(tower(probe), dim=-1)).abs().max().item() > 1e-5:
+        sys.exit(f'{tower_dir}: its parts do not compute its embedding; use --keys embedding')
+    return encoder
+
+
 class MemoryTower(torch.nn.Module):
     def __init__(self, encoder, keys, values, k: int, beta: float, alpha: float):
         """encoder: image -> (unit embedding, unit key); keys: the training images' keys, values: their captions'."""
@@ -152,14 +165,8 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
         sys.exit(f'{tower_dir}: a square input is expected, not {size}')
     tower = torch.jit.load(os.path.join(tower_dir, manifest['image']['file'])).eval()
     data = train.load(data_dir, size[0])
-    try:
-        encoder = KEYS[key_kind](tower)
-    except ValueError as e:
-        sys.exit(f'{tower_dir}: {e}')
     probe = train.normalise_u8(data['hold_rgb'][:64])
-    # the encoder's embedding must be the tower's own (a traced tower whose parts were put together otherwise is not)
-    if (encoder(probe)[0] - F.normalize(tower(probe), dim=-1)).abs().max().item() > 1e-5:
-        sys.exit(f'{tower_dir}: its parts do not compute its embedding; use --keys embedding')
+    encoder = key_encoder(tower, key_kind, probe, tower_dir)
     _, keys = encode_views(encoder, training_views(data['rgba'], size[0]))
     values = caption_values(data)
     k = min(k, len(keys))
@@ -184,8 +191,8 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
         f.write('\n')
     mb = os.path.getsize(os.path.join(out, manifest['image']['file'])) / 1e6
     print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images ({key_kind} keys, k {k}, '
-          f'beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out images '
-          f'{agreement:.5f}')
+          f'beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out '
+          f'images {agreement:.5f}')
 
 
 def main():

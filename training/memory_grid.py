@@ -33,10 +33,7 @@ def main():
     torch.set_num_threads(2)
     data = train.load(a.data)
     tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
-    try:
-        encoder = memory_bundle.KEYS[a.keys](tower)
-    except ValueError as e:
-        sys.exit(f'{a.tower}: {e}')
+    encoder = memory_bundle.key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), a.tower)
     hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])
     _, keys = memory_bundle.encode_views(encoder,
                                          memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
