@@ -25,6 +25,7 @@ one and reports how far int8 storage moves the embeddings from float32's.
 """
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Tuple
@@ -140,11 +141,35 @@ def caption_parts(data):
     return title, mean
 
 
-def caption_values(data):
-    """The memory's values: title and caption mean summed and normalised. The title is the form users type; the
-    captions add its keywords and category path."""
+# How far (degrees) a hue may lie from a colour word's for the word to name it: build_dataset.py's colour_label
+# names the held-out images' colours within the same distance.
+COLOUR_DEGREES = 25
+
+
+def own_colour_captions(data):
+    """Per training image, the id of a caption naming its own colour, or -1. build_dataset.py writes, for each image
+    drawn mostly in one hue, a caption per colour word for recolouring it ("a red car"); the one for the word nearest
+    the image's own hue, when within COLOUR_DEGREES, is true of the image as it is. -1 for a many-coloured image, a
+    hue between words, or a shade the word does not name (build_dataset.py leaves dark orange unnamed)."""
+    hue, angle = data['hue'], data['colour_angle']
+    known = ~hue.isnan()
+    off = (hue.nan_to_num(0)[:, None] - angle[None, :] + math.pi).remainder(2 * math.pi) - math.pi
+    nearest = off.abs().argmin(1)
+    close = off.abs().gather(1, nearest[:, None]).squeeze(1) <= math.radians(COLOUR_DEGREES)
+    named = data['recolour'][torch.arange(len(hue)), nearest]
+    return torch.where(known & close, named, -1)
+
+
+def caption_values(data, colour_weight=1.0):
+    """The memory's values: title, caption mean and (weighed by colour_weight) the caption naming the image's own
+    colour, summed and normalised. The title is the form users type; the captions add its keywords and category path;
+    few of them name a colour, so without the third a new image's colour would be diluted by its look-alikes'."""
     title, mean = caption_parts(data)
-    return F.normalize(title + mean, dim=-1)
+    value = title + mean
+    colour = own_colour_captions(data)
+    has = colour >= 0
+    value[has] += colour_weight * data['text'][colour[has]]
+    return F.normalize(value, dim=-1)
 
 
 def recall(e, q, keys, values, k: int, beta: float, alpha: float):
@@ -156,7 +181,7 @@ def recall(e, q, keys, values, k: int, beta: float, alpha: float):
 
 
 @torch.no_grad()
-def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
+def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, beta, alpha):
     manifest = json.load(open(os.path.join(tower_dir, 'clipsearch-model.json')))
     if 'memory' in manifest:
         sys.exit(f'{tower_dir} has a memory already; give the plain tower')
@@ -168,7 +193,7 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
     probe = train.normalise_u8(data['hold_rgb'][:64])
     encoder = key_encoder(tower, key_kind, probe, tower_dir)
     _, keys = encode_views(encoder, training_views(data['rgba'], size[0]))
-    values = caption_values(data)
+    values = caption_values(data, colour_weight)
     k = min(k, len(keys))
     eager = MemoryTower(encoder, keys, values, k, beta, alpha)
     memory = torch.jit.script(eager)
@@ -184,14 +209,14 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, k, beta, alpha):
     memory.save(os.path.join(out, manifest['image']['file']))
     tower_name = manifest['name']
     manifest['name'] = name or tower_name + '-memory'
-    manifest['memory'] = {'images': len(keys), 'keys': key_kind, 'k': k, 'beta': beta, 'alpha': alpha,
-                          'tower': tower_name}
+    manifest['memory'] = {'images': len(keys), 'keys': key_kind, 'colour_weight': colour_weight, 'k': k,
+                          'beta': beta, 'alpha': alpha, 'tower': tower_name}
     with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
     mb = os.path.getsize(os.path.join(out, manifest['image']['file'])) / 1e6
-    print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images ({key_kind} keys, k {k}, '
-          f'beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out '
+    print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images ({key_kind} keys, colour '
+          f'weight {colour_weight}, k {k}, beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out '
           f'images {agreement:.5f}')
 
 
@@ -203,13 +228,15 @@ def main():
     ap.add_argument('--keys', choices=sorted(KEYS), default='pooled',
                     help="what a training image is recalled by: the tower's pooled features before its head (a "
                          'train.py tower) or its embedding (any tower)')
+    ap.add_argument('--colour-weight', type=float, default=1.0,
+                    help="weight of the caption naming a training image's own colour in its value (0: none, as v21)")
     ap.add_argument('--k', type=int, default=20, help='how many nearest training images an image recalls')
     ap.add_argument('--beta', type=float, default=20.0, help='sharpness of the softmax over their similarities')
     ap.add_argument('--alpha', type=float, default=0.5, help="weight of the recalled captions against the image's own "
                                                               'embedding (both unit length)')
     ap.add_argument('tower', help='the trained tower bundle folder (train.py --out)')
     a = ap.parse_args()
-    write_memory(a.tower, a.data, a.out, a.name, a.keys, a.k, a.beta, a.alpha)
+    write_memory(a.tower, a.data, a.out, a.name, a.keys, a.colour_weight, a.k, a.beta, a.alpha)
 
 
 if __name__ == '__main__':

@@ -28,6 +28,8 @@ def main():
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
     ap.add_argument('--keys', choices=sorted(memory_bundle.KEYS), default='pooled',
                     help='what a training image is recalled by (memory_bundle.py --keys)')
+    ap.add_argument('--colour-weight', type=float, default=1.0,
+                    help="of the own colour's caption in the 'both' values (memory_bundle.py --colour-weight)")
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -39,7 +41,7 @@ def main():
                                          memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
     text = data['text']
     title, mean = memory_bundle.caption_parts(data)
-    values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data)}
+    values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data, a.colour_weight)}
     queries = text[data['hold_q']]
     labels = data['hold_labels']
     has_object = labels.any(1)
