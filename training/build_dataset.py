@@ -510,7 +510,12 @@ def dominant_hue(rgba_u8, concentration=0.8):
     return math.atan2(mv, mu), float(px[sat].max(1).mean())
 
 
-def colour_label(rgba_u8, max_degrees=25):
+# How far (degrees) a hue may lie from a colour word's for the word to name it; memory_bundle.py names the training
+# images' own colours within the same distance.
+COLOUR_DEGREES = 25
+
+
+def colour_label(rgba_u8, max_degrees=COLOUR_DEGREES):
     """The colour word of an image drawn mostly in one hue when that hue is near one word's (evaluation labels)."""
     hv = dominant_hue(rgba_u8, concentration=0.9)   # red and yellow halves are not orange
     if hv is None:

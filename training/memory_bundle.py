@@ -36,6 +36,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import train  # noqa: E402  (the dataset loader and the normalisation the towers were trained with)
+from build_dataset import COLOUR_DEGREES  # noqa: E402  (the held-out colour labels' tolerance)
 
 
 def quantise(rows):
@@ -141,11 +142,6 @@ def caption_parts(data):
     return title, mean
 
 
-# How far (degrees) a hue may lie from a colour word's for the word to name it: build_dataset.py's colour_label
-# names the held-out images' colours within the same distance.
-COLOUR_DEGREES = 25
-
-
 def own_colour_captions(data):
     """Per training image, the id of a caption naming its own colour, or -1. build_dataset.py writes, for each image
     drawn mostly in one hue, a caption per colour word for recolouring it ("a red car"); the one for the word nearest
@@ -216,8 +212,8 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, bet
         f.write('\n')
     mb = os.path.getsize(os.path.join(out, manifest['image']['file'])) / 1e6
     print(f'wrote {out}: {manifest["name"]}, a memory of {len(keys)} training images ({key_kind} keys, colour '
-          f'weight {colour_weight}, k {k}, beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to float32 storage on 64 held-out '
-          f'images {agreement:.5f}')
+          f'weight {colour_weight}, k {k}, beta {beta}, alpha {alpha}), image tower {mb:.1f} MB; least cosine to '
+          f'float32 storage on 64 held-out images {agreement:.5f}')
 
 
 def main():
