@@ -122,9 +122,12 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       // Queries are embedded one at a time, as searches are. Strict recall counts only the image the title belongs
       // to; many held-out images share one title ("star": 131 of them), so a second measure counts any image whose
-      // title is the same query as right, as retrieval benchmarks with duplicate captions do.
-      int[] recall = new int[3];
-      int[] recallSameTitle = new int[3];
+      // title is the same query as right, as retrieval benchmarks with duplicate captions do. Images that score
+      // exactly alike (the held-out split holds byte-identical pictures under different titles) are ranked in
+      // random order, so a hit is counted by its chance: ties never count in the model's favour, and a model that
+      // gave every image one vector would score k/n, not 1.
+      double[] recall = new double[3];
+      double[] recallSameTitle = new double[3];
       int[] ks = {1, 5, 10};
       int queries = 0;
       PerGroup[] recallByTitle = {new PerGroup(), new PerGroup(), new PerGroup()};
@@ -134,35 +137,41 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         queries++;
         float[] q = model.encodeText(items.get(i).query);
-        float own = Vectors.dot(q, vectors[i]);
-        int better = 0;
+        float[] scores = new float[items.size()];
         for (int j = 0; j < items.size(); j++) {
-          if (j != i && Vectors.dot(q, vectors[j]) > own) {
-            better++;
-          }
+          scores[j] = Vectors.dot(q, vectors[j]);
         }
         String title = items.get(i).query.strip().toLowerCase(java.util.Locale.ROOT);
+        boolean[] right = new boolean[items.size()];
         float bestRight = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < items.size(); j++) {
-          if (items.get(j).query.strip().toLowerCase(java.util.Locale.ROOT).equals(title)) {
-            bestRight = Math.max(bestRight, Vectors.dot(q, vectors[j]));
+          right[j] = items.get(j).query.strip().toLowerCase(java.util.Locale.ROOT).equals(title);
+          if (right[j]) {
+            bestRight = Math.max(bestRight, scores[j]);
           }
         }
+        int better = 0;
+        int tied = 0;
         int betterWrong = 0;
+        int tiedWrong = 0;
+        int tiedRight = 0;
         for (int j = 0; j < items.size(); j++) {
-          if (!items.get(j).query.strip().toLowerCase(java.util.Locale.ROOT).equals(title)
-              && Vectors.dot(q, vectors[j]) > bestRight) {
-            betterWrong++;
+          if (j != i) {
+            better += scores[j] > scores[i] ? 1 : 0;
+            tied += scores[j] == scores[i] ? 1 : 0;
+          }
+          if (right[j]) {
+            tiedRight += scores[j] == bestRight ? 1 : 0;
+          } else {
+            betterWrong += scores[j] > bestRight ? 1 : 0;
+            tiedWrong += scores[j] == bestRight ? 1 : 0;
           }
         }
         for (int r = 0; r < ks.length; r++) {
-          recallByTitle[r].add(title, better < ks[r]);
-          if (better < ks[r]) {
-            recall[r]++;
-          }
-          if (betterWrong < ks[r]) {
-            recallSameTitle[r]++;
-          }
+          double hit = chanceInFirst(ks[r], better, tied, 1);
+          recallByTitle[r].add(title, hit);
+          recall[r] += hit;
+          recallSameTitle[r] += chanceInFirst(ks[r], betterWrong, tiedWrong, tiedRight);
         }
       }
       // What strict recall@k can reach at all: the n queries of a title shared by n images are one text, so one
@@ -254,11 +263,16 @@ final class EvaluateCommand implements Callable<Integer> {
 
   /** Hits and trials per group (a label, a title), for a rate that weighs every group once. */
   private static final class PerGroup {
-    private final Map<String, int[]> counts = new HashMap<>();
+    private final Map<String, double[]> counts = new HashMap<>();
 
     void add(String group, boolean hit) {
-      int[] c = counts.computeIfAbsent(group, g -> new int[2]);
-      c[0] += hit ? 1 : 0;
+      add(group, hit ? 1 : 0);
+    }
+
+    /** A hit counted by its chance, 0 to 1. */
+    void add(String group, double hit) {
+      double[] c = counts.computeIfAbsent(group, g -> new double[2]);
+      c[0] += hit;
       c[1]++;
     }
 
@@ -268,14 +282,34 @@ final class EvaluateCommand implements Callable<Integer> {
 
     double meanRate() {
       double sum = 0;
-      for (int[] c : counts.values()) {
-        sum += (double) c[0] / c[1];
+      for (double[] c : counts.values()) {
+        sum += c[0] / c[1];
       }
       return counts.isEmpty() ? 0 : Math.round(10000.0 * sum / counts.size()) / 10000.0;
     }
   }
 
-  private static double ratio(int hits, int total) {
+  /**
+   * The chance that a right image is among the first k when {@code ahead} images score above the best right one and
+   * it ties with {@code tiedWrong} wrong and {@code tiedRight} right images (itself included), all tied ones in
+   * random order: one minus the chance that the free places all go to wrong images.
+   */
+  static double chanceInFirst(int k, int ahead, int tiedWrong, int tiedRight) {
+    int free = k - ahead;
+    if (free <= 0) {
+      return 0;
+    }
+    if (free > tiedWrong) {
+      return 1;
+    }
+    double allWrong = 1;
+    for (int m = 0; m < free; m++) {
+      allWrong *= (double) (tiedWrong - m) / (tiedWrong + tiedRight - m);
+    }
+    return 1 - allWrong;
+  }
+
+  private static double ratio(double hits, int total) {
     return total == 0 ? 0 : Math.round(10000.0 * hits / total) / 10000.0;
   }
 }

@@ -165,6 +165,60 @@ class EvaluateCommandTest {
         text.out());
   }
 
+  /**
+   * Two byte-identical pictures under different titles score exactly alike for every query, so each title's own
+   * picture is first in one of the two orders a search may return: recall@1 is a coin toss, 0.5, for strict, same-title
+   * and title-balanced recall alike. Counting ties in the model's favour would report 1.0, and a model that embedded
+   * every image alike would then look perfect.
+   */
+  @Test
+  void imagesThatTieAreRankedByChance() throws Exception {
+    Path images = Files.createDirectories(dir.resolve("images"));
+    StringBuilder labels = new StringBuilder();
+    for (String title : List.of("a grey picture", "a dull square")) {
+      String file = title.replace(' ', '-') + ".png";
+      Files.copy(FIXTURES.resolve("images").resolve("grey.png"), images.resolve(file));
+      labels.append(new ObjectMapper().writeValueAsString(Map.of("path", file, "query", title))).append('\n');
+    }
+    Path labelsFile = Files.writeString(dir.resolve("labels.jsonl"), labels);
+    Path namesFile = Files.writeString(dir.resolve("names.txt"), "picture\n");
+    Result r = run("evaluate", "--model", MODEL.toString(), "--labels", labelsFile.toString(), "--images",
+        images.toString(), "--names", namesFile.toString(), "--json");
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode got = new ObjectMapper().readTree(r.out());
+    for (String measure : List.of("text_to_image", "text_to_image_same_title_counts", "text_to_image_title_balanced")) {
+      assertEquals(0.5, got.path(measure).path("recall_at_1").asDouble(), 1e-9, measure);
+      assertEquals(1.0, got.path(measure).path("recall_at_5").asDouble(), 1e-9, measure);
+    }
+  }
+
+  /** The chance of a right image among the first k, against counting every order of the tied images. */
+  @Test
+  void chanceInFirstAgreesWithCountingOrders() {
+    for (int tiedWrong = 0; tiedWrong <= 4; tiedWrong++) {
+      for (int tiedRight = 1; tiedRight <= 3; tiedRight++) {
+        for (int ahead = 0; ahead <= 3; ahead++) {
+          for (int k = 1; k <= 8; k++) {
+            // Orders of the tied group differ only in where its right images fall: choose their places.
+            int size = tiedWrong + tiedRight;
+            int orders = 0;
+            int hits = 0;
+            for (int mask = 0; mask < 1 << size; mask++) {
+              if (Integer.bitCount(mask) != tiedRight) {
+                continue;
+              }
+              orders++;
+              int firstRight = Integer.numberOfTrailingZeros(mask);
+              hits += ahead + firstRight < k ? 1 : 0;
+            }
+            assertEquals((double) hits / orders, EvaluateCommand.chanceInFirst(k, ahead, tiedWrong, tiedRight), 1e-12,
+                "k " + k + ", ahead " + ahead + ", tied wrong " + tiedWrong + ", tied right " + tiedRight);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void aLabelSetForOneTaskPrintsThatTaskAlone() throws Exception {
     Files.copy(FIXTURES.resolve("images").resolve("rgb.jpg"), dir.resolve("rgb.jpg"));
