@@ -16,7 +16,8 @@ Outputs (in --out, default training/work/dataset/):
   train_noflip.npy     bool N: captions mention left/right, text, letters, flags, arrows... (no horizontal flips)
   holdout_rgb.npy      uint8 M x 64 x 64 x 3: held-out images preprocessed exactly as at inference (composited onto
                        white, shortest side resized to 64 with Pillow bicubic, centre crop)
-Also (unless --quick): training/eval/object-names.txt, training/eval/holdout-labels.jsonl and the held-out images
+Also (unless --quick): training/eval/object-names.txt, holdout-labels.jsonl, holdout-colours.jsonl (with
+colour-names.txt), holdout-colour-objects.jsonl and the held-out images
 themselves (longest side <= 512 px, PNG with alpha) under training/work/holdout-images/<relative path>.
 
 Images that claim more than 40 megapixels are never decoded at full size: their SVG is rendered at 512 px with
@@ -528,15 +529,21 @@ def colour_label(rgba_u8, max_degrees=COLOUR_DEGREES):
     return name if dist[name] <= math.radians(max_degrees) else None
 
 
-def write_colour_labels(hold_recs, hold_sq, path):
+def write_colour_labels(hold_recs, hold_sq, hold_obj, path, both_path):
     """Evaluation of colour words (`clipsearch evaluate` reads the same format as holdout-labels.jsonl): the held-out
-    images drawn mostly in one nameable hue, the colour as their only object name, no category and no query."""
-    with open(path, 'w') as f:
-        for r, sq in zip(hold_recs, hold_sq):
+    images drawn mostly in one nameable hue, the colour as their only object name, no category and no query.
+    And of both together (both_path): every held-out image, and a query naming colour and object ("a red ladybug")
+    for each one-hued image that shows a listed object (its first), so that a search for a coloured thing is
+    measured among all the others, things of that colour and other colours alike."""
+    with open(path, 'w') as f, open(both_path, 'w') as both:
+        for r, sq, o in zip(hold_recs, hold_sq, hold_obj):
             c = colour_label(sq)
             if c:
                 f.write(json.dumps({'path': r['path'], 'title': r['title'], 'query': '', 'category': '',
                                     'objects': [f'{c} object']}) + '\n')
+            query = f"{'an' if c and c[0] in 'aeiou' else 'a'} {c} {o[0]}" if c and o else ''
+            both.write(json.dumps({'path': r['path'], 'title': r['title'], 'query': query, 'category': '',
+                                   'objects': []}) + '\n')
     with open(os.path.join(os.path.dirname(path), 'colour-names.txt'), 'w') as f:
         f.write(''.join(f'{c} object\n' for c in COLOUR_SHADES))
 
@@ -728,7 +735,8 @@ def main():
             for r, o, c in zip(hold_recs, hold_obj, hold_cat):
                 f.write(json.dumps({'path': r['path'], 'title': r['title'], 'query': r['caption'], 'category': c,
                                     'objects': o}) + '\n')
-        write_colour_labels(hold_recs, hold_sq, os.path.join(HERE, 'eval', 'holdout-colours.jsonl'))
+        write_colour_labels(hold_recs, hold_sq, hold_obj, os.path.join(HERE, 'eval', 'holdout-colours.jsonl'),
+                            os.path.join(HERE, 'eval', 'holdout-colour-objects.jsonl'))
 
     # ---- metadata
     def dump(path, recs, extra):
