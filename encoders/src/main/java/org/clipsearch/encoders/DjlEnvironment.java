@@ -9,6 +9,12 @@ import java.nio.file.Path;
  * address at start to report usage. clipsearch must never touch the network, so an application that embeds these
  * encoders gets the same settings as the launcher and the tests: offline mode, tracking opted out, and a cache
  * directory of its own. A value the application (or the environment) already set wins.
+ *
+ * <p>TorchScript's graph executor optimiser is turned off too ({@code ai.djl.pytorch.graph_optimizer=false}, which
+ * DJL applies on every forward pass's thread). With it on, one JVM in five ran the default model's image tower at
+ * batch 1 in a slow state for its whole life (40-56 ms a call instead of 6-8; docs/benchmarks.md, "The graph
+ * executor optimiser"), and every new batch size paid a profiling pass; with it off, no run was slow and batch 32
+ * kept its speed.
  */
 public final class DjlEnvironment {
   private static volatile boolean configured;
@@ -29,6 +35,7 @@ public final class DjlEnvironment {
       String cache = cacheRoot().resolve("djl").toString();
       setIfAbsent("DJL_CACHE_DIR", "DJL_CACHE_DIR", cache);
       setIfAbsent("ENGINE_CACHE_DIR", "ENGINE_CACHE_DIR", cache);
+      setIfAbsent("ai.djl.pytorch.graph_optimizer", null, "false");
       configured = true;
     }
   }
@@ -51,7 +58,7 @@ public final class DjlEnvironment {
     if (System.getProperty(property) != null) {
       return;
     }
-    String fromEnvironment = System.getenv(environmentVariable);
+    String fromEnvironment = environmentVariable == null ? null : System.getenv(environmentVariable);
     System.setProperty(property, fromEnvironment != null ? fromEnvironment : value);
   }
 }

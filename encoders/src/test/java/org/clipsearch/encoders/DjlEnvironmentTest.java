@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DjlEnvironmentTest {
   @TempDir Path cache;
 
-  private String runProbe(String engine, boolean withoutPytorchNatives) throws Exception {
+  private String runProbe(String engine, boolean withoutPytorchNatives, String... jvmOptions) throws Exception {
     String classPath =
         Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
             .filter(entry -> !withoutPytorchNatives || !entry.contains("pytorch-native-cpu"))
@@ -28,6 +28,7 @@ class DjlEnvironmentTest {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dclipsearch.cache.dir=" + cache);
+    command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(classPath);
     command.add(MissingNativeProbe.class.getName());
@@ -47,7 +48,15 @@ class DjlEnvironmentTest {
     assertTrue(output.contains("property ai.djl.offline=true"), output);
     assertTrue(output.contains("property OPT_OUT_TRACKING=true"), output);
     assertTrue(output.contains("property DJL_CACHE_DIR=" + cache.resolve("djl")), output);
+    assertTrue(output.contains("property ai.djl.pytorch.graph_optimizer=false"), output);
     assertTrue(output.contains("engine started"), output);
+  }
+
+  /** The application's own choice of TorchScript's optimiser is kept, as every other DJL setting is. */
+  @Test
+  void anApplicationsGraphOptimizerChoiceWins() throws Exception {
+    String output = runProbe("ONNX_RUNTIME", false, "-Dai.djl.pytorch.graph_optimizer=true");
+    assertTrue(output.contains("property ai.djl.pytorch.graph_optimizer=true"), output);
   }
 
   @Test

@@ -9,7 +9,8 @@ public final class MissingNativeProbe {
 
   public static void main(String[] args) {
     DjlEnvironment.ensureConfigured();
-    for (String key : new String[] {"ai.djl.offline", "OPT_OUT_TRACKING", "DJL_CACHE_DIR"}) {
+    for (String key : new String[] {"ai.djl.offline", "OPT_OUT_TRACKING", "DJL_CACHE_DIR",
+        "ai.djl.pytorch.graph_optimizer"}) {
       System.out.println("property " + key + "=" + System.getProperty(key));
     }
     try {
