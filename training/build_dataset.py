@@ -319,11 +319,18 @@ def to_square(im, size=S):
     return np.asarray(out, dtype=np.uint8), (x0, y0, nw, nh)
 
 
-def inference_view(im, size=EVAL_SIZE):
-    """What the Java encoder sees: composite onto white, shortest side -> size (Pillow bicubic), centre crop."""
+def inference_view(im, size=EVAL_SIZE, resize_mode='shortest'):
+    """What the Java encoder sees: composite onto white, then with resize_mode "shortest" (the default model's)
+    shortest side -> size (Pillow bicubic) and centre crop; with "pad" (a bundle's other choice) pad with white to a
+    square, the image at left (s - w) // 2 and top (s - h) // 2, and resize to size: the whole drawing in view."""
     bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(bg, im).convert('RGB')
     w, h = rgb.size
+    if resize_mode == 'pad':
+        s = max(w, h)
+        square = Image.new('RGB', (s, s), (255, 255, 255))
+        square.paste(rgb, ((s - w) // 2, (s - h) // 2))
+        return np.asarray(square.resize((size, size), Image.BICUBIC), dtype=np.uint8)
     sc = size / min(w, h)
     nw, nh = max(size, round(w * sc)), max(size, round(h * sc))
     rgb = rgb.resize((nw, nh), Image.BICUBIC)

@@ -19,15 +19,21 @@ public record ImagePreprocessing(
     /** Resize the shortest side to the input size, keeping the aspect ratio, then centre crop (CLIP). */
     SHORTEST,
     /** Resize to the input size, ignoring the aspect ratio. */
-    SQUASH;
+    SQUASH,
+    /**
+     * Pad with white to the input's aspect ratio, the image centred, then resize: the whole image in view
+     * (letterboxing), as the default model's training images are stored; measured on it in docs/model.md.
+     */
+    PAD;
 
     static ResizeMode parse(String value) {
       return switch (value.toLowerCase(Locale.ROOT)) {
         case "shortest" -> SHORTEST;
         case "squash" -> SQUASH;
+        case "pad" -> PAD;
         default ->
             throw new EncoderException(
-                "unsupported resize_mode '" + value + "': expected 'shortest' or 'squash'");
+                "unsupported resize_mode '" + value + "': expected 'shortest', 'squash' or 'pad'");
       };
     }
   }

@@ -4,8 +4,8 @@ import java.awt.image.BufferedImage;
 
 /**
  * Turns an RGB image into the normalised {@code 3×H×W} tensor a model expects, with the geometry of CLIP's
- * torchvision pipeline: resize (shortest side, or squash), centre crop, scale to {@code [0, 1]}, subtract the mean
- * and divide by the standard deviation, channel by channel.
+ * torchvision pipeline: resize (shortest side, squash, or pad to the aspect ratio first), centre crop, scale to
+ * {@code [0, 1]}, subtract the mean and divide by the standard deviation, channel by channel.
  */
 public final class ImagePreprocessor {
   private final ImagePreprocessing config;
@@ -48,6 +48,10 @@ public final class ImagePreprocessor {
     byte[] cropped;
     if (config.resizeMode() == ImagePreprocessing.ResizeMode.SQUASH) {
       cropped = PillowResampler.resize(pixels, w, h, targetW, targetH, config.interpolation());
+    } else if (config.resizeMode() == ImagePreprocessing.ResizeMode.PAD) {
+      int[] canvas = paddedSize(w, h, targetW, targetH);
+      byte[] padded = padCentred(pixels, w, h, canvas[0], canvas[1]);
+      cropped = PillowResampler.resize(padded, canvas[0], canvas[1], targetW, targetH, config.interpolation());
     } else {
       int[] size = shortestSideSize(w, h, targetW, targetH);
       byte[] resized = PillowResampler.resize(pixels, w, h, size[0], size[1], config.interpolation());
@@ -79,6 +83,33 @@ public final class ImagePreprocessor {
     return new int[] {
       Math.max(targetW, (int) Math.round(w * ratio)), Math.max(targetH, (int) Math.round(h * ratio))
     };
+  }
+
+  /**
+   * The smallest canvas of the target's aspect ratio that holds a {@code w×h} image: one side is the image's, the
+   * other rounded to the nearest pixel, halves to even as Python's round() (for a square target, {@code max(w, h)}
+   * on both).
+   */
+  static int[] paddedSize(int w, int h, int targetW, int targetH) {
+    if ((long) w * targetH >= (long) h * targetW) {
+      return new int[] {w, Math.max(h, (int) Math.rint((double) w * targetH / targetW))};
+    }
+    return new int[] {Math.max(w, (int) Math.rint((double) h * targetW / targetH)), h};
+  }
+
+  /** The image on a white canvas, at left {@code (cw - w) / 2} and top {@code (ch - h) / 2} (rounded down). */
+  private static byte[] padCentred(byte[] rgb, int w, int h, int cw, int ch) {
+    if (w == cw && h == ch) {
+      return rgb;
+    }
+    byte[] out = new byte[cw * ch * 3];
+    java.util.Arrays.fill(out, (byte) 0xff);
+    int top = (ch - h) / 2;
+    int left = (cw - w) / 2;
+    for (int y = 0; y < h; y++) {
+      System.arraycopy(rgb, y * w * 3, out, ((y + top) * cw + left) * 3, w * 3);
+    }
+    return out;
   }
 
   private static byte[] centreCrop(byte[] rgb, int w, int h, int cropW, int cropH) {
