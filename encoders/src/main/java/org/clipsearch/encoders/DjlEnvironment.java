@@ -11,10 +11,10 @@ import java.nio.file.Path;
  * directory of its own. A value the application (or the environment) already set wins.
  *
  * <p>TorchScript's graph executor optimiser is turned off too ({@code ai.djl.pytorch.graph_optimizer=false}, which
- * DJL applies on every forward pass's thread). With it on, one JVM in five ran the default model's image tower at
- * batch 1 in a slow state for its whole life (40-56 ms a call instead of 6-8; docs/benchmarks.md, "The graph
+ * DJL applies on every forward pass's thread). With it on, about one JVM in six ran the default model's image tower
+ * at batch 1 in a slow state for its whole life (41-56 ms a call instead of 6-9; docs/benchmarks.md, "The graph
  * executor optimiser"), and every new batch size paid a profiling pass; with it off, no run was slow and batch 32
- * kept its speed.
+ * stayed within its run-to-run spread.
  */
 public final class DjlEnvironment {
   private static volatile boolean configured;
