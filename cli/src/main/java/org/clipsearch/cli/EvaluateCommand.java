@@ -131,6 +131,10 @@ final class EvaluateCommand implements Callable<Integer> {
       int[] ks = {1, 5, 10};
       int queries = 0;
       PerGroup[] recallByTitle = {new PerGroup(), new PerGroup(), new PerGroup()};
+      String[] titles = new String[items.size()];
+      for (int i = 0; i < items.size(); i++) {
+        titles[i] = items.get(i).query.strip().toLowerCase(java.util.Locale.ROOT);
+      }
       for (int i = 0; i < items.size(); i++) {
         if (items.get(i).query.isBlank()) {
           continue;
@@ -141,11 +145,11 @@ final class EvaluateCommand implements Callable<Integer> {
         for (int j = 0; j < items.size(); j++) {
           scores[j] = Vectors.dot(q, vectors[j]);
         }
-        String title = items.get(i).query.strip().toLowerCase(java.util.Locale.ROOT);
+        String title = titles[i];
         boolean[] right = new boolean[items.size()];
         float bestRight = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < items.size(); j++) {
-          right[j] = items.get(j).query.strip().toLowerCase(java.util.Locale.ROOT).equals(title);
+          right[j] = titles[j].equals(title);
           if (right[j]) {
             bestRight = Math.max(bestRight, scores[j]);
           }
@@ -178,9 +182,9 @@ final class EvaluateCommand implements Callable<Integer> {
       // ranking, which holds at most k of those images in its first k (when no two images tie). The aim
       // for recall@10 is read against this, not against 1.
       Map<String, Integer> imagesPerTitle = new HashMap<>();
-      for (Item item : items) {
-        if (!item.query.isBlank()) {
-          imagesPerTitle.merge(item.query.strip().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+      for (int i = 0; i < items.size(); i++) {
+        if (!items.get(i).query.isBlank()) {
+          imagesPerTitle.merge(titles[i], 1, Integer::sum);
         }
       }
       int[] reachable = new int[ks.length];
