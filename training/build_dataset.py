@@ -319,14 +319,15 @@ def to_square(im, size=S):
     return np.asarray(out, dtype=np.uint8), (x0, y0, nw, nh)
 
 
-def inference_view(im, size=EVAL_SIZE, resize_mode='shortest'):
-    """What the Java encoder sees: composite onto white, then with resize_mode "shortest" (the default model's)
-    shortest side -> size (Pillow bicubic) and centre crop; with "pad" (a bundle's other choice) pad with white to a
-    square, the image at left (s - w) // 2 and top (s - h) // 2, and resize to size: the whole drawing in view."""
+def inference_view(im, size=EVAL_SIZE, resize_mode='shortest', pad_max_aspect=0):
+    """What the Java encoder sees: composite onto white, then with resize_mode "shortest" (a tower's) shortest side
+    -> size (Pillow bicubic) and centre crop; with "pad" (the default model's since v23) pad with white to a square,
+    the image at left (s - w) // 2 and top (s - h) // 2, and resize to size: the whole drawing in view, unless it is
+    longer than pad_max_aspect to one (when not 0), which is cropped as with "shortest"."""
     bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(bg, im).convert('RGB')
     w, h = rgb.size
-    if resize_mode == 'pad':
+    if resize_mode == 'pad' and (not pad_max_aspect or max(w, h) <= pad_max_aspect * min(w, h)):
         s = max(w, h)
         square = Image.new('RGB', (s, s), (255, 255, 255))
         square.paste(rgb, ((s - w) // 2, (s - h) // 2))

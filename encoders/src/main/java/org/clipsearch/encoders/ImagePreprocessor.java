@@ -48,7 +48,7 @@ public final class ImagePreprocessor {
     byte[] cropped;
     if (config.resizeMode() == ImagePreprocessing.ResizeMode.SQUASH) {
       cropped = PillowResampler.resize(pixels, w, h, targetW, targetH, config.interpolation());
-    } else if (config.resizeMode() == ImagePreprocessing.ResizeMode.PAD) {
+    } else if (config.pads(w, h)) {
       int[] canvas = paddedSize(w, h, targetW, targetH);
       byte[] padded = padCentred(pixels, w, h, canvas[0], canvas[1]);
       cropped = PillowResampler.resize(padded, canvas[0], canvas[1], targetW, targetH, config.interpolation());

@@ -278,8 +278,21 @@ public record ModelBundle(
             ImagePreprocessing.ResizeMode.parse(requiredText(img, "resize_mode", imgWhere)),
             ImagePreprocessing.Interpolation.parse(requiredText(img, "interpolation", imgWhere)),
             floats(required(img, "mean", imgWhere), imgWhere + ".mean"),
-            floats(required(img, "std", imgWhere), imgWhere + ".std"));
+            floats(required(img, "std", imgWhere), imgWhere + ".std"),
+            padMaxAspect(img, imgWhere));
     return new ImageTower(imageFile, imageEngine, strings(img.path("input_names")), preprocessing);
+  }
+
+  /** The optional {@code image.pad_max_aspect}: a number, or 0 when absent. */
+  private static double padMaxAspect(JsonNode img, String where) {
+    JsonNode node = img.path("pad_max_aspect");
+    if (node.isMissingNode() || node.isNull()) {
+      return 0;
+    }
+    if (!node.isNumber()) {
+      throw new EncoderException(where + ".pad_max_aspect must be a number, got " + node);
+    }
+    return node.asDouble();
   }
 
   private static ModelBundle readImmichLayout(Path dir) {

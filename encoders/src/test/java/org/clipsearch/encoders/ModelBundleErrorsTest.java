@@ -80,6 +80,29 @@ class ModelBundleErrorsTest {
     assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(bundle)), "TensorFlow", "PyTorch");
   }
 
+  /** A pad limit must be a number of at least 1 and belong to resize_mode "pad"; a valid one is read. */
+  @Test
+  void badPadLimits() throws Exception {
+    String[][] cases = {
+        {"pad", "\"two\"", "pad_max_aspect must be a number"},
+        {"pad", "0.5", "pad_max_aspect must be at least 1"},
+        {"shortest", "2", "applies to resize_mode 'pad' only"}};
+    for (String[] c : cases) {
+      var limit = Fixtures.JSON.readTree(c[1]);
+      Path bundle = bundleWith(root -> ((ObjectNode) root.get("image")).put("resize_mode", c[0])
+          .set("pad_max_aspect", limit));
+      assertMessage(assertThrows(EncoderException.class, () -> ModelBundle.load(bundle)), c[2]);
+      try (var files = Files.list(dir)) {
+        for (Path file : files.toList()) {
+          Files.delete(file);
+        }
+      }
+    }
+    Path good = bundleWith(root -> ((ObjectNode) root.get("image")).put("resize_mode", "pad").put("pad_max_aspect", 2));
+    ImagePreprocessing read = ModelBundle.load(good).image().preprocessing();
+    assertTrue(read.pads(200, 100) && !read.pads(201, 100), "padded up to 2:1, cropped beyond: " + read);
+  }
+
   @Test
   void dimensionThatDoesNotMatchTheModel() throws Exception {
     Path bundle = bundleWith(root -> root.put("embedding_dim", 8));

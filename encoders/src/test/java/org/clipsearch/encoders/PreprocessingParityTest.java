@@ -33,7 +33,8 @@ class PreprocessingParityTest {
         ImagePreprocessing.ResizeMode.parse(params.path("resize_mode").asText()),
         ImagePreprocessing.Interpolation.parse(params.path("interpolation").asText()),
         Fixtures.floats(params.path("mean")),
-        Fixtures.floats(params.path("std")));
+        Fixtures.floats(params.path("std")),
+        params.path("pad_max_aspect").asDouble(0));
   }
 
   @ParameterizedTest(name = "{0}")
