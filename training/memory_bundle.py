@@ -177,7 +177,7 @@ def recall(e, q, keys, values, k: int, beta: float, alpha: float):
 
 
 @torch.no_grad()
-def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, beta, alpha, resize_mode=None):
+def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, beta, alpha, resize_mode, pad_max_aspect):
     manifest = json.load(open(os.path.join(tower_dir, 'clipsearch-model.json')))
     if 'memory' in manifest:
         sys.exit(f'{tower_dir} has a memory already; give the plain tower')
@@ -205,11 +205,13 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, bet
     memory.save(os.path.join(out, manifest['image']['file']))
     tower_name = manifest['name']
     manifest['name'] = name or tower_name + '-memory'
-    # The keys are the training images whole (padded square, training_views); "pad" shows a new image whole too
-    # (+3 points on the held-out measures, but the sample's one findable cat, a 4:1 strip, is lost: docs/model.md),
-    # the tower's own "shortest" its centre square. None keeps the tower's.
-    if resize_mode:
-        manifest['image']['resize_mode'] = resize_mode
+    # The keys are the training images whole (padded square, training_views), so "pad" shows a new image whole too
+    # (v23; "shortest", the tower's, shows its centre square, as v22 and before did). Up to pad_max_aspect to one:
+    # a longer image, padded, would be too thin to see at 64 px (docs/model-experiments.md, "The whole image").
+    manifest['image']['resize_mode'] = resize_mode
+    manifest['image'].pop('pad_max_aspect', None)
+    if resize_mode == 'pad' and pad_max_aspect:
+        manifest['image']['pad_max_aspect'] = pad_max_aspect
     manifest['memory'] = {'images': len(keys), 'keys': key_kind, 'colour_weight': colour_weight, 'k': k,
                           'beta': beta, 'alpha': alpha, 'tower': tower_name}
     with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
@@ -235,12 +237,15 @@ def main():
     ap.add_argument('--beta', type=float, default=20.0, help='sharpness of the softmax over their similarities')
     ap.add_argument('--alpha', type=float, default=0.5, help="weight of the recalled captions against the image's own "
                                                               'embedding (both unit length)')
-    ap.add_argument('--resize-mode', choices=('pad', 'shortest'),
-                    help="how the bundle brings a new image to the input size (default: the tower's, shortest): its "
-                         "centre square (shortest), or whole, padded square, as the keys' training images are (pad)")
+    ap.add_argument('--resize-mode', choices=('pad', 'shortest'), default='pad',
+                    help="how the bundle brings a new image to the input size: whole, padded square, as the keys' "
+                         'training images are (pad, since v23), or its centre square (shortest, v22 and before)')
+    ap.add_argument('--pad-max-aspect', type=float, default=2.0,
+                    help='with pad: images longer than this to one are centre-cropped instead (0: pad all)')
     ap.add_argument('tower', help='the trained tower bundle folder (train.py --out)')
     a = ap.parse_args()
-    write_memory(a.tower, a.data, a.out, a.name, a.keys, a.colour_weight, a.k, a.beta, a.alpha, a.resize_mode)
+    write_memory(a.tower, a.data, a.out, a.name, a.keys, a.colour_weight, a.k, a.beta, a.alpha, a.resize_mode,
+                 a.pad_max_aspect)
 
 
 if __name__ == '__main__':

@@ -66,7 +66,7 @@ stamp "train"
 if [[ $mode == quick ]]; then
   out=training/work/quick-model name=clipsearch-quick
 else
-  out=encoders/src/main/resources/org/clipsearch/models/default name=clipsearch-default-v22
+  out=encoders/src/main/resources/org/clipsearch/models/default name=clipsearch-default-v23
 fi
 seed=1234 pass=()
 while (($#)); do

@@ -62,7 +62,7 @@ class DefaultModelTest {
 
   @Test
   void loadsWithNoFlagAndIndexesTheWholeSample() throws Exception {
-    assertEquals("clipsearch-default-v22", model.name());
+    assertEquals("clipsearch-default-v23", model.name());
     assertEquals(384, model.dimension());
     assertTrue(Files.size(model.bundle().image().file()) < 20_000_000, "the image tower is at most 20 MB");
     assertTrue(CATEGORY.size() >= 300, "SOURCES.tsv lists the sample");
