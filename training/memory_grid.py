@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The settings of memory_bundle.py's memory, measured on a grid with Python's held-out evaluation (train.py's).
 
-    /usr/bin/python3 training/memory_grid.py TOWER_BUNDLE [--keys pooled|embedding] [--data training/work/dataset]
+    /usr/bin/python3 training/memory_grid.py TOWER_BUNDLE [--keys pooled|embedding] [--resize-mode pad|shortest]
+        [--data training/work/dataset]
 
 For each setting (what a training image's value is, k, beta, alpha) it prints title recall@10, object top-1 and
 category top-1 over the 812 held-out images, how many settings beat the tower alone on all three, and an honest
@@ -30,10 +31,15 @@ def main():
                     help='what a training image is recalled by (memory_bundle.py --keys)')
     ap.add_argument('--colour-weight', type=float, default=1.0,
                     help="of the own colour's caption in the 'both' values (memory_bundle.py --colour-weight)")
+    ap.add_argument('--resize-mode', choices=('pad', 'shortest'), default='pad',
+                    help='how the held-out images are shown, as the bundle would (memory_bundle.py --resize-mode)')
+    ap.add_argument('--pad-max-aspect', type=float, default=2.0, help='memory_bundle.py --pad-max-aspect')
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
     data = train.load(a.data)
+    size = data['hold_rgb'].shape[1]
+    data['hold_rgb'] = torch.from_numpy(train.holdout_views(a.data, size, a.resize_mode, a.pad_max_aspect))
     tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
     encoder = memory_bundle.key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), a.tower)
     hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])

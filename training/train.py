@@ -320,17 +320,18 @@ def evaluate(model, data):
 
 # ----------------------------------------------------------------------------------------------- main
 
-def holdout_views(d, size):
-    """The held-out images as the Java encoder sees them at `size` px (build_dataset.py stores them at 64 px)."""
+def holdout_views(d, size, resize_mode='shortest', pad_max_aspect=0):
+    """The held-out images as the Java encoder sees them at `size` px with a bundle's resize_mode (build_dataset.py
+    stores them at 64 px, "shortest", a tower's; the default model pads, memory_bundle.py)."""
     stored = np.load(os.path.join(d, 'holdout_rgb.npy'))
-    if stored.shape[1] == size:
+    if stored.shape[1] == size and resize_mode == 'shortest':
         return stored
     from PIL import Image
     import build_dataset
     paths = [json.loads(l)['path'] for l in open(os.path.join(d, 'holdout.jsonl'), encoding='utf-8')]
     root = os.path.join(HERE, 'work', 'holdout-images')
-    return np.stack([build_dataset.inference_view(Image.open(os.path.join(root, p)).convert('RGBA'), size)
-                     for p in paths])
+    return np.stack([build_dataset.inference_view(Image.open(os.path.join(root, p)).convert('RGBA'), size,
+                                                  resize_mode, pad_max_aspect) for p in paths])
 
 
 def load(d, size=64):
