@@ -44,7 +44,7 @@ def main():
     encoder = memory_bundle.key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), a.tower)
     hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])
     _, keys = memory_bundle.encode_views(encoder,
-                                         memory_bundle.training_views(data['rgba'], data['hold_rgb'].shape[1]))
+                                         memory_bundle.training_views(data['rgba'], size))
     text = data['text']
     title, mean = memory_bundle.caption_parts(data)
     values = {'title': title, 'captions': mean, 'both': memory_bundle.caption_values(data, a.colour_weight)}
