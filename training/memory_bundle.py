@@ -223,25 +223,32 @@ def write_memory(tower_dir, data_dir, out, name, key_kind, colour_weight, k, bet
           f'float32 storage on 64 held-out images {agreement:.5f}')
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def memory_arguments():
+    """The memory's own settings, as an argparse parent: memory_grid.py measures the memory with the same flags and
+    defaults, so that its grid shows what this script would build."""
+    ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'), help='the dataset the tower trained on')
-    ap.add_argument('--out', required=True, help='the bundle folder to write')
-    ap.add_argument('--name', help="the bundle's name (default: the tower's name + '-memory')")
     ap.add_argument('--keys', choices=sorted(KEYS), default='pooled',
                     help="what a training image is recalled by: the tower's pooled features before its head (a "
                          'train.py tower) or its embedding (any tower)')
     ap.add_argument('--colour-weight', type=float, default=1.0,
                     help="weight of the caption naming a training image's own colour in its value (0: none, as v21)")
-    ap.add_argument('--k', type=int, default=20, help='how many nearest training images an image recalls')
-    ap.add_argument('--beta', type=float, default=20.0, help='sharpness of the softmax over their similarities')
-    ap.add_argument('--alpha', type=float, default=0.5, help="weight of the recalled captions against the image's own "
-                                                              'embedding (both unit length)')
     ap.add_argument('--resize-mode', choices=('pad', 'shortest'), default='pad',
                     help="how the bundle brings a new image to the input size: whole, padded square, as the keys' "
                          'training images are (pad, since v23), or its centre square (shortest, v22 and before)')
     ap.add_argument('--pad-max-aspect', type=float, default=2.0,
                     help='with pad: images longer than this to one are centre-cropped instead (0: pad all)')
+    return ap
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], parents=[memory_arguments()])
+    ap.add_argument('--out', required=True, help='the bundle folder to write')
+    ap.add_argument('--name', help="the bundle's name (default: the tower's name + '-memory')")
+    ap.add_argument('--k', type=int, default=20, help='how many nearest training images an image recalls')
+    ap.add_argument('--beta', type=float, default=20.0, help='sharpness of the softmax over their similarities')
+    ap.add_argument('--alpha', type=float, default=0.5, help="weight of the recalled captions against the image's own "
+                                                              'embedding (both unit length)')
     ap.add_argument('tower', help='the trained tower bundle folder (train.py --out)')
     a = ap.parse_args()
     write_memory(a.tower, a.data, a.out, a.name, a.keys, a.colour_weight, a.k, a.beta, a.alpha, a.resize_mode,

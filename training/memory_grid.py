@@ -25,15 +25,8 @@ import train  # noqa: E402
 
 @torch.no_grad()
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--data', default=os.path.join(HERE, 'work', 'dataset'))
-    ap.add_argument('--keys', choices=sorted(memory_bundle.KEYS), default='pooled',
-                    help='what a training image is recalled by (memory_bundle.py --keys)')
-    ap.add_argument('--colour-weight', type=float, default=1.0,
-                    help="of the own colour's caption in the 'both' values (memory_bundle.py --colour-weight)")
-    ap.add_argument('--resize-mode', choices=('pad', 'shortest'), default='pad',
-                    help='how the held-out images are shown, as the bundle would (memory_bundle.py --resize-mode)')
-    ap.add_argument('--pad-max-aspect', type=float, default=2.0, help='memory_bundle.py --pad-max-aspect')
+    # the memory's flags and defaults are memory_bundle.py's own, so that the grid measures what it would build
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], parents=[memory_bundle.memory_arguments()])
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
