@@ -143,7 +143,8 @@ uovo:egg uova:eggs latte:milk bicchiere:glass forchetta:fork coltello:knife cucc
 martello:hammer ruota:wheel dentata:toothed lente:lens ingrandimento:magnifying nuvola:cloud pioggia:rain
 orologio:clock telefono:telephone chiesa:church castello:castle ponte:bridge faro:lighthouse mucca:cow
 maiale:pig capra:goat volpe:fox lupo:wolf scimmia:monkey giraffa:giraffe zebra:zebra serpente:snake
-fotografica:photo digitale:digital tartaruga:turtle granchio:crab squalo:shark balena:whale delfino:dolphin polpo:octopus ape:bee
+fotografica:photo digitale:digital tartaruga:turtle granchio:crab squalo:shark balena:whale delfino:dolphin
+polpo:octopus ape:bee
 """.split())
 ITALIAN_STOP = {'di', 'e', 'in', 'con', 'per', 'a', 'al', 'da', 'della', 'dei', 'del', 'la', 'il', 'lo', 'le', 'nella',
                 'sulla', 'd', 'el', 'gran', 'io', 'un', 'una', 'per'}

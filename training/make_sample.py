@@ -19,7 +19,8 @@ ROOT = os.path.dirname(HERE)
 
 # Long, repetitive series are capped so that the sample is varied: (regex on the path, at most this many)
 CAPS = [(r'^shapes/stars/', 6), (r'^computer/icons/', 20), (r'^signs_and_symbols/flags/', 12),
-        (r'^recreation/games/cards/', 6), (r'^recreation/games/', 10), (r'aiga', 6), (r'^signs_and_symbols/map_symbols/', 5),
+        (r'^recreation/games/cards/', 6), (r'^recreation/games/', 10), (r'aiga', 6),
+        (r'^signs_and_symbols/map_symbols/', 5),
         (r'^special/patterns/', 3), (r'^shapes/jigsaw/', 2), (r'^shapes/', 12), (r'^computer/', 30),
         (r'^signs_and_symbols/', 30), (r'^geography/', 10), (r'^unsorted/', 10)]
 
@@ -77,7 +78,8 @@ def main():
     with open(os.path.join(a.out, 'SOURCES.tsv'), 'w', encoding='utf-8') as f:
         f.write('# Public-domain clip art from the Open Clip Art Library (openclipart.org), as packaged by Debian in\n'
                 '# openclipart-png 1:0.18+dfsg-19 (its copyright file: Creative Commons Public Domain Dedication).\n'
-                '# Each image was held out from the training of clipsearch\'s default model (training/make_sample.py);\n'
+                '# Each image was held out from the training of clipsearch\'s default model '
+                '(training/make_sample.py);\n'
                 f'# large ones were downscaled to at most {a.max_side} px.\n')
         f.write('file\toriginal\ttitle\tlicence\n')
         f.writelines(rows)
