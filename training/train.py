@@ -82,7 +82,8 @@ class ImageTower(nn.Module):
                 cin = w
         self.body = nn.Sequential(*layers)
         head = [nn.Linear(2 * cin, cin), nn.ReLU(inplace=True)]
-        if dropout > 0:   # only when asked for, so that the module names (and checkpoints) of other runs stay as they are
+        # only when asked for, so that the module names (and checkpoints) of other runs stay as they are
+        if dropout > 0:
             head.append(nn.Dropout(dropout))
         self.head = nn.Sequential(*head, nn.Linear(cin, DIM))
 
@@ -177,14 +178,16 @@ def compose(rgba_u8, box, first, second, g):
 
 
 def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None, whole=None, rotate=0.0,
-            zoom_out=1.0):
+            zoom_out=1.0, pad_max_aspect=0.0):
     """rgba_u8: B x S x S x 4 uint8. Returns B x 3 x out x out normalised. recolour: B booleans, images whose hues
     may be turned (their caption names no colour), so shape rather than colour carries the meaning. turn: B hue
     angles (radians, NaN for none) for images whose caption names the colour they are turned to. whole: B booleans,
     pictures whose crop must keep all of their content (composites: their caption names every part). rotate: turn
     each view by up to this many degrees either way; zoom_out: crops reach up to this many times the content's
     bounding square, so that the drawing can also be smaller than the frame (both off by default: runs without them
-    keep their random stream and their pixels)."""
+    keep their random stream and their pixels). pad_max_aspect: when not 0, the inference view of an image no longer
+    than this to one is the whole image padded to a square (the bundle's resize_mode "pad"), not its centre square;
+    it draws no random numbers, so the stream stays that of the runs before."""
     b, s = rgba_u8.shape[0], rgba_u8.shape[1]
     geometric = rotate > 0 or zoom_out > 1
     x = rgba_u8.permute(0, 3, 1, 2).float() / 255.0
@@ -213,8 +216,11 @@ def augment(rgba_u8, box, noflip, out, g, p_exact=0.3, recolour=None, turn=None,
     ox = (torch.rand(b, generator=g) - 0.5) * room(big - cw)
     oy = (torch.rand(b, generator=g) - 0.5) * room(big - ch)
     exact = torch.rand(b, generator=g) < p_exact   # the inference view: centre square of the shortest side
-    cw = torch.where(exact, small, cw)
-    ch = torch.where(exact, small, ch)
+    # or, padded, the square of the longest: the stored square holds the image centred on transparency, which
+    # becomes the view's background as the white padding does at inference
+    shown = torch.where(big <= pad_max_aspect * small, big, small) if pad_max_aspect else small
+    cw = torch.where(exact, shown, cw)
+    ch = torch.where(exact, shown, ch)
     ox = torch.where(exact, torch.zeros_like(ox), ox)
     oy = torch.where(exact, torch.zeros_like(oy), oy)
     flip = (torch.rand(b, generator=g) < 0.5) & ~noflip
@@ -334,7 +340,7 @@ def holdout_views(d, size, resize_mode='shortest', pad_max_aspect=0):
                                                   resize_mode, pad_max_aspect) for p in paths])
 
 
-def load(d, size=64):
+def load(d, size=64, resize_mode='shortest', pad_max_aspect=0):
     idx = json.load(open(os.path.join(d, 'captions_index.json')))
     text = np.fromfile(os.path.join(d, 'captions.f32'), dtype='<f4').reshape(-1, DIM)
     lines = open(os.path.join(d, 'captions.txt'), encoding='utf-8').read().split('\n')[:-1]
@@ -367,7 +373,7 @@ def load(d, size=64):
         'noflip': torch.from_numpy(np.load(os.path.join(d, 'train_noflip.npy'))),
         'cap_flat': flat, 'cap_off': off,
         'text': text, 'names_colour': names_colour,
-        'hold_rgb': torch.from_numpy(holdout_views(d, size)),
+        'hold_rgb': torch.from_numpy(holdout_views(d, size, resize_mode, pad_max_aspect)),
         'hold_q': torch.tensor(idx['holdout_query']),
         'hold_labels': torch.from_numpy(np.load(os.path.join(d, 'holdout_labels.npy'))),
         'hold_cat': torch.from_numpy(np.load(os.path.join(d, 'holdout_cat.npy')).astype(np.int64)),
@@ -411,6 +417,10 @@ def main():
                     help='turn training views by up to this many degrees either way (not the inference view)')
     ap.add_argument('--zoom-out', type=float, default=1.0,
                     help='let crops reach up to this many times the drawing\'s bounding square (1: only zoom in)')
+    ap.add_argument('--pad-max-aspect', type=float, default=0,
+                    help='show the inference view as the default bundle does (v23: resize_mode "pad"): images no '
+                         'longer than this to one whole on a square, longer ones cropped; 0: the centre square of '
+                         'every image (the runs up to v22)')
     ap.add_argument('--composite-prob', type=float, default=0.15,
                     help='probability of replacing an image by two training images side by side, with a caption '
                          'naming both (0 for the runs before v6)')
@@ -502,7 +512,7 @@ def main():
         return
 
     os.makedirs(os.path.dirname(os.path.abspath(a.checkpoint)), exist_ok=True)
-    data = load(a.data, a.size)
+    data = load(a.data, a.size, 'pad' if a.pad_max_aspect else 'shortest', a.pad_max_aspect)
     emoji_ids = data['emoji'].nonzero().flatten()
     other_ids = (~data['emoji']).nonzero().flatten()
     # every caption training can draw (the images' own, the composites', the recolourings'), never a held-out one
@@ -549,7 +559,8 @@ def main():
         p = step / total
         if a.minutes:
             clock = (time.time() - t0) / (60 * a.minutes)
-            if clock > p and step >= warm:   # the warm-up follows the steps alone: before its end the clock sets nothing
+            # the warm-up follows the steps alone: before its end the clock sets nothing
+            if clock > p and step >= warm:
                 clock_led = True
             p = max(p, clock)
         return min(1.0, p)
@@ -582,12 +593,15 @@ def main():
         manifest = {
             'format': 1, 'name': name, 'embedding_dim': DIM, 'logit_scale': round(float(logit_scale.exp()), 4),
             'image': {'file': 'image.pt', 'engine': 'PyTorch', 'input_names': ['image'], 'size': [a.size, a.size],
-                      'resize_mode': 'shortest', 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD},
+                      'resize_mode': 'pad' if a.pad_max_aspect else 'shortest', 'interpolation': 'bicubic',
+                      'mean': MEAN, 'std': STD},
             'text': {'file': '/all-minilm-l6-v2-q.onnx', 'engine': 'OnnxRuntime',
                      'input_names': ['input_ids', 'attention_mask', 'token_type_ids'], 'input_type': 'int64',
                      'tokenizer': '/all-minilm-l6-v2-q-tokenizer.json', 'max_length': 128, 'padding': 'longest',
                      'truncation': True, 'pooling': 'mean'},
         }
+        if a.pad_max_aspect:
+            manifest['image']['pad_max_aspect'] = a.pad_max_aspect
         with open(os.path.join(out, 'clipsearch-model.json'), 'w') as f:
             json.dump(manifest, f, indent=2)
             f.write('\n')
@@ -646,7 +660,7 @@ def main():
                         recolour &= ~whole
             t = data['text'][tids]
             x = augment(rgba, box, noflip, a.size, g, recolour=recolour, turn=turn, whole=whole, rotate=a.rotate,
-                        zoom_out=a.zoom_out).contiguous(
+                        zoom_out=a.zoom_out, pad_max_aspect=a.pad_max_aspect).contiguous(
                 memory_format=fmt)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
