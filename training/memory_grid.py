@@ -30,9 +30,8 @@ def main():
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
-    data = train.load(a.data)
+    data = train.load(a.data, resize_mode=a.resize_mode, pad_max_aspect=a.pad_max_aspect)
     size = data['hold_rgb'].shape[1]
-    data['hold_rgb'] = torch.from_numpy(train.holdout_views(a.data, size, a.resize_mode, a.pad_max_aspect))
     tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
     encoder = memory_bundle.key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), a.tower)
     hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])
