@@ -512,7 +512,9 @@ def main():
         return
 
     os.makedirs(os.path.dirname(os.path.abspath(a.checkpoint)), exist_ok=True)
-    data = load(a.data, a.size, 'pad' if a.pad_max_aspect else 'shortest', a.pad_max_aspect)
+    # the bundle's resize_mode that the inference-view share of training shows, and the held-out images are shown by
+    resize_mode = 'pad' if a.pad_max_aspect else 'shortest'
+    data = load(a.data, a.size, resize_mode, a.pad_max_aspect)
     emoji_ids = data['emoji'].nonzero().flatten()
     other_ids = (~data['emoji']).nonzero().flatten()
     # every caption training can draw (the images' own, the composites', the recolourings'), never a held-out one
@@ -593,8 +595,7 @@ def main():
         manifest = {
             'format': 1, 'name': name, 'embedding_dim': DIM, 'logit_scale': round(float(logit_scale.exp()), 4),
             'image': {'file': 'image.pt', 'engine': 'PyTorch', 'input_names': ['image'], 'size': [a.size, a.size],
-                      'resize_mode': 'pad' if a.pad_max_aspect else 'shortest', 'interpolation': 'bicubic',
-                      'mean': MEAN, 'std': STD},
+                      'resize_mode': resize_mode, 'interpolation': 'bicubic', 'mean': MEAN, 'std': STD},
             'text': {'file': '/all-minilm-l6-v2-q.onnx', 'engine': 'OnnxRuntime',
                      'input_names': ['input_ids', 'attention_mask', 'token_type_ids'], 'input_type': 'int64',
                      'tokenizer': '/all-minilm-l6-v2-q-tokenizer.json', 'max_length': 128, 'padding': 'longest',
