@@ -286,6 +286,24 @@ def soft_cross_entropy(logits, pos, extra_logits=None, extra_pos=None):
     return (lse - hit / count).mean()
 
 
+def text_soft_cross_entropy(logits, pos, row_text, col_text, weight, scale, extra_logits=None, extra_pos=None,
+                            extra_text=None):
+    """soft_cross_entropy with each row's target mixed with the text tower's own view of the columns: (1 - weight)
+    times the row's positives weighed equally plus weight times softmax(scale * row caption . column captions).
+    The text tower is frozen and was trained on far more text than these captions, so its similarities say which
+    wrong captions are nearly right ("a kitten" for a cat); hard targets call them as wrong as "a truck". Rows are
+    images and columns captions (or, for the text-to-image half, rows captions and columns the images, each known
+    by its own caption: both text arguments are then the batch's captions)."""
+    if extra_logits is not None:
+        logits = torch.cat([logits, extra_logits], 1)
+        pos = torch.cat([pos, extra_pos.float()], 1)
+        col_text = torch.cat([col_text, extra_text])
+    hard = pos / pos.sum(1, keepdim=True)
+    soft = torch.softmax(scale * row_text @ col_text.T, 1)
+    target = (1 - weight) * hard + weight * soft
+    return (logits.logsumexp(1) - (target * logits).sum(1)).mean()
+
+
 # ----------------------------------------------------------------------------------------------- evaluation
 
 @torch.no_grad()
@@ -437,6 +455,13 @@ def main():
                     help='extra negatives for the image-to-text half of the softmax loss: this many captions drawn '
                          'each step from all training captions (the text tower is frozen, so their embeddings cost '
                          'nothing to keep; 8192 since v17; 0 = only the batch\'s own captions, as before)')
+    ap.add_argument('--text-soft', type=float, default=0,
+                    help='weight of soft targets taken from the frozen text space (0 = the hard targets alone, as '
+                         'before): each image\'s target over the captions is mixed with softmax(--text-soft-scale '
+                         '* caption similarity), so that captions near its own are less wrong than the rest')
+    ap.add_argument('--text-soft-scale', type=float, default=20,
+                    help='sharpness of those soft targets: at 20 a MiniLM caption keeps about 80%% of the mass on '
+                         'itself and its near-duplicates on average over 8,320 training captions')
     ap.add_argument('--init', metavar='BUNDLE',
                     help='start from the image tower and logit scale of a bundle this script wrote (a second phase '
                          'of training on a finished run) instead of from random weights')
@@ -695,8 +720,13 @@ def main():
                     te = data['text'][bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]]
                     bank_logits = scale * z @ te.T
                     bank_pos = (t @ te.T) > SAME_TEXT
-                loss = 0.5 * (soft_cross_entropy(logits, pos, bank_logits, bank_pos)
-                              + soft_cross_entropy(logits.T, pos))
+                if a.text_soft > 0:
+                    loss = 0.5 * (text_soft_cross_entropy(logits, pos, t, t, a.text_soft, a.text_soft_scale,
+                                                          bank_logits, bank_pos, te if a.bank_negatives else None)
+                                  + text_soft_cross_entropy(logits.T, pos, t, t, a.text_soft, a.text_soft_scale))
+                else:
+                    loss = 0.5 * (soft_cross_entropy(logits, pos, bank_logits, bank_pos)
+                                  + soft_cross_entropy(logits.T, pos))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
