@@ -30,12 +30,7 @@ def main():
     ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
     a = ap.parse_args()
     torch.set_num_threads(2)
-    data = train.load(a.data, resize_mode=a.resize_mode, pad_max_aspect=a.pad_max_aspect)
-    size = data['hold_rgb'].shape[1]
-    tower = torch.jit.load(os.path.join(a.tower, 'image.pt')).eval()
-    encoder = memory_bundle.key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), a.tower)
-    hold, hold_keys = memory_bundle.encode_views(encoder, data['hold_rgb'])
-    _, keys = memory_bundle.encode_views(encoder, memory_bundle.training_views(data['rgba'], size))
+    data, hold, hold_keys, keys = memory_bundle.held_out_and_keys(a.tower, a)
     title, mean = memory_bundle.caption_parts(data)
     shipped = memory_bundle.caption_values(data, a.colour_weight)
     queries = data['text'][data['hold_q']]

@@ -134,6 +134,20 @@ def encode_views(encoder, views_u8):
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
+@torch.no_grad()
+def held_out_and_keys(tower_dir, a):
+    """For the measuring scripts (memory_grid.py, maxsim_probe.py), with memory_arguments()'s settings a: the
+    dataset with the held-out views as the bundle would show them, the held-out images' unit embeddings and keys by
+    the tower in tower_dir, and the training images' keys."""
+    data = train.load(a.data, resize_mode=a.resize_mode, pad_max_aspect=a.pad_max_aspect)
+    size = data['hold_rgb'].shape[1]
+    tower = torch.jit.load(os.path.join(tower_dir, 'image.pt')).eval()
+    encoder = key_encoder(tower, a.keys, train.normalise_u8(data['hold_rgb'][:64]), tower_dir)
+    hold, hold_keys = encode_views(encoder, data['hold_rgb'])
+    _, keys = encode_views(encoder, training_views(data['rgba'], size))
+    return data, hold, hold_keys, keys
+
+
 def caption_parts(data):
     """Per training image: its title's embedding and the mean direction of all its captions' embeddings."""
     text, off, flat = data['text'], data['cap_off'], data['cap_flat']
