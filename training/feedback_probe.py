@@ -17,10 +17,15 @@ import json
 import numpy as np
 
 
+def above_own(scores):
+    """Per query (row) i, how many images score above image i, its own."""
+    return (scores > np.diag(scores)[:, None]).sum(1)
+
+
 def recall(scores, ks=(1, 5, 10)):
     """Per query (row) i, the chance that image i is among the first k, images scoring alike in random order."""
     own = np.diag(scores)[:, None]
-    above = (scores > own).sum(1)
+    above = above_own(scores)
     tied = (scores == own).sum(1)            # the image itself included
     return {k: float(np.clip((k - above) / tied, 0, 1).mean()) for k in ks}
 
@@ -45,7 +50,7 @@ def main():
     # the misses by kind of query: a title shared by several held-out images ranks them all at once
     titles = [r['query'] for r in rows]
     shared = collections.Counter(titles)
-    above = (scores > np.diag(scores)[:, None]).sum(1)
+    above = above_own(scores)
     kinds = collections.defaultdict(list)
     for i, t in enumerate(titles):
         kinds['"star"' if t == 'star' else 'shared title' if shared[t] > 1 else 'own title'].append(above[i] < 10)
