@@ -90,6 +90,12 @@ class ImageTower(nn.Module):
     def forward(self, image):
         return self.head(pool(self.body(self.stem(image))))
 
+    def embedding_and_pooled(self, image):
+        """The embedding (not normalised, as forward's) and the pooled features the head read: memory_bundle.py's
+        keys, which --memory-alpha trains through."""
+        pooled = pool(self.body(self.stem(image)))
+        return self.head(pooled), pooled
+
 
 class Exported(nn.Module):
     def __init__(self, tower):
@@ -305,12 +311,64 @@ def text_soft_cross_entropy(logits, pos, text_sim, weight, scale, extra_logits=N
     return (logits.logsumexp(1) - (target * logits).sum(1)).mean()
 
 
+class TrainingMemory:
+    """memory_bundle.py's memory of the training captions, kept during training (--memory-alpha), so that the loss
+    is taken on the embedding the bundle will give, normalise(e + alpha * normalise(sum softmax(beta * q.key) value)),
+    and the pooled features (the keys) learn to find the training images whose captions fit, not only to feed the
+    head. That is retrieval-augmented training (RECO, Iscen et al. 2023, keeps a memory beside a frozen CLIP; here the
+    keys themselves are trained). The keys are those memory_bundle.py builds: the training images whole (padded
+    square, no augmentation) through the tower in eval mode, refreshed every few hundred steps, so they are at most
+    that stale. A row never recalls itself, nor an image byte-identical to it (the split is by image bytes, so a new
+    image has no such twin in the memory), nor, for a composite, either of its two pictures."""
+
+    def __init__(self, data, size, k, beta, alpha):
+        import hashlib
+        import memory_bundle      # imports this module by name; it needs only its definitions
+        self.views = memory_bundle.training_views(data['rgba'], size)
+        self.values = memory_bundle.caption_values(data)
+        digests = {}
+        self.group = torch.tensor([digests.setdefault(hashlib.sha1(r.numpy().tobytes()).digest(), len(digests))
+                                   for r in data['rgba']])
+        self.k, self.beta, self.alpha = k, beta, alpha
+        self.keys = None
+
+    @torch.no_grad()
+    def keys_of(self, model, bs=512):
+        was_training = model.training
+        model.eval()
+        out = [F.normalize(model.embedding_and_pooled(normalise_u8(self.views[i:i + bs]))[1], dim=-1)
+               for i in range(0, len(self.views), bs)]
+        model.train(was_training)
+        return torch.cat(out)
+
+    def refresh(self, model):
+        self.keys = self.keys_of(model)
+
+    def mix(self, e, pooled, keys=None, exclude=None):
+        """Unit embeddings through the memory; exclude: per row, up to two duplicate groups it may not recall."""
+        keys = self.keys if keys is None else keys
+        sim = F.normalize(pooled, dim=-1) @ keys.T
+        if exclude is not None:
+            barred = (self.group[None, :, None] == exclude[:, None, :]).any(2)
+            sim = sim.masked_fill(barred, float('-inf'))
+        top = sim.topk(self.k, dim=1)
+        weights = torch.softmax(self.beta * top.values, dim=1)
+        recalled = F.normalize((weights.unsqueeze(-1) * self.values[top.indices]).sum(1), dim=-1)
+        return F.normalize(F.normalize(e, dim=-1) + self.alpha * recalled, dim=-1)
+
+
 # ----------------------------------------------------------------------------------------------- evaluation
 
 @torch.no_grad()
-def embed(model, x_u8, bs=256):
+def embed(model, x_u8, bs=256, memory=None):
+    """Unit embeddings of uint8 views; through `memory` (a TrainingMemory, keys by this model) when given."""
     model.eval()
-    out = [F.normalize(model(normalise_u8(x_u8[i:i + bs])), dim=-1) for i in range(0, len(x_u8), bs)]
+    if memory is None:
+        out = [F.normalize(model(normalise_u8(x_u8[i:i + bs])), dim=-1) for i in range(0, len(x_u8), bs)]
+    else:
+        keys = memory.keys_of(model)
+        out = [memory.mix(*model.embedding_and_pooled(normalise_u8(x_u8[i:i + bs])), keys=keys)
+               for i in range(0, len(x_u8), bs)]
     model.train()
     return torch.cat(out)
 
@@ -325,8 +383,8 @@ def recall_chance(sim, k):
 
 
 @torch.no_grad()
-def evaluate(model, data):
-    img = embed(model, data['hold_rgb'])
+def evaluate(model, data, memory=None):
+    img = embed(model, data['hold_rgb'], memory=memory)
     q = data['text'][data['hold_q']]
     sim = q @ img.T                                     # query i's own image is image i
     res = {f'R@{k}': recall_chance(sim, k).mean().item() for k in (1, 5, 10)}
@@ -463,6 +521,16 @@ def main():
     ap.add_argument('--text-soft-scale', type=float, default=20,
                     help='sharpness of those soft targets: at 20, over 8,320 training captions, the captions other '
                          'than a row\'s own get about 4%% of its soft target in the median row, a fifth on average')
+    ap.add_argument('--memory-alpha', type=float, default=0,
+                    help="train through memory_bundle.py's memory of the training captions with this alpha (0: off; "
+                         'give memory_bundle.py the same --alpha, --k and --beta)')
+    ap.add_argument('--memory-k', type=int, default=20, help='with --memory-alpha: training images recalled')
+    ap.add_argument('--memory-beta', type=float, default=20.0, help='with --memory-alpha: softmax sharpness')
+    ap.add_argument('--memory-from', type=float, default=0.25,
+                    help='with --memory-alpha: the share of the steps trained without the memory first, so that the '
+                         'keys mean something when it starts')
+    ap.add_argument('--memory-refresh', type=int, default=250,
+                    help='with --memory-alpha: steps between two encodings of the training images as keys')
     ap.add_argument('--init', metavar='BUNDLE',
                     help='start from the image tower and logit scale of a bundle this script wrote (a second phase '
                          'of training on a finished run) instead of from random weights')
@@ -498,6 +566,9 @@ def main():
     if not 0 <= a.text_soft <= 1 or (a.text_soft and a.loss != 'softmax'):
         ap.error('--text-soft must be between 0 and 1, and needs --loss softmax (the sigmoid loss has no target '
                  'distribution to soften)')
+
+    if a.memory_alpha < 0 or a.memory_k < 1 or a.memory_refresh < 1 or not 0 <= a.memory_from < 1:
+        ap.error('--memory-alpha must be 0 or more, --memory-k and --memory-refresh 1 or more, --memory-from in 0..1')
 
     torch.set_num_threads(a.threads)
     random.seed(a.seed)
@@ -637,11 +708,17 @@ def main():
             f.write('\n')
         return out
 
+    memory = TrainingMemory(data, a.size, a.memory_k, a.memory_beta, a.memory_alpha) if a.memory_alpha else None
+    memory_start = round(a.memory_from * total)
+    if memory is not None:
+        print(f'memory of {len(memory.views)} training images ({int(memory.group.max()) + 1} distinct) from step '
+              f'{memory_start}, alpha {a.memory_alpha}, k {a.memory_k}, beta {a.memory_beta}', flush=True)
+
     print('step 0', json.dumps(evaluate(model, data)), flush=True)
     t0 = time.time()
     stop = False
     step, smooth_loss = 0, None
-    best = None
+    best = best_memory = None
     cycle, snapshots = 0, []
     snapshot_base = os.path.splitext(a.checkpoint)[0]
     while step < total and not stop:
@@ -675,10 +752,12 @@ def main():
                 turn = torch.where(chosen, data['colour_angle'][k] - data['hue'][ids], float('nan'))
                 if recolour is not None:
                     recolour &= ~chosen
+            composite_pairs = None
             if a.composite_prob > 0:
                 whole = torch.rand(len(ids), generator=g) < a.composite_prob
                 if whole.any():
-                    pairs = data['pairs'][torch.randint(len(data['pairs']), (int(whole.sum()),), generator=g)]
+                    pairs = composite_pairs = data['pairs'][torch.randint(len(data['pairs']), (int(whole.sum()),),
+                                                                          generator=g)]
                     rgba, box, noflip = rgba.clone(), box.clone(), noflip.clone()
                     rgba[whole], box[whole] = compose(data['rgba'], data['box'], pairs[:, 0], pairs[:, 1], g)
                     noflip[whole] = data['noflip'][pairs[:, 0]] | data['noflip'][pairs[:, 1]]
@@ -694,7 +773,16 @@ def main():
                 memory_format=fmt)
             for gr in opt.param_groups:
                 gr['lr'] = lr_at(step)
-            z = F.normalize(model(x), dim=-1)
+            if memory is not None and step >= memory_start:
+                if (step - memory_start) % a.memory_refresh == 0:
+                    memory.refresh(model)
+                own = memory.group[ids]
+                exclude = torch.stack([own, own], 1)
+                if composite_pairs is not None:
+                    exclude[whole] = memory.group[composite_pairs[:, :2]]
+                z = memory.mix(*model.embedding_and_pooled(x), exclude=exclude)
+            else:
+                z = F.normalize(model(x), dim=-1)
             scale = logit_scale.exp()
             logits = scale * z @ t.T
             # texts that (nearly) coincide are all positives: soft targets
@@ -765,8 +853,12 @@ def main():
                     r = state['eval'] = evaluate(averaged, data)
                     state['model_trained'], state['model'] = state['model'], averaged.state_dict()
                     print(f'step {step} eval-average', json.dumps(r), flush=True)
+                if memory is not None and step >= memory_start:
+                    # the weights a bundle gets, through a memory keyed by them, as memory_bundle.py would build it
+                    state['eval_memory'] = evaluate(exported, data, memory)
+                    print(f'step {step} eval-memory', json.dumps(state['eval_memory']), flush=True)
                 torch.save(state, a.checkpoint)
-                best = r
+                best, best_memory = r, state.get('eval_memory')
 
     # ---- export
     if a.cycles == 1:
@@ -791,7 +883,7 @@ def main():
             loaded(xb)
         ips = 32 * reps / (time.time() - t1)
     size_mb = os.path.getsize(os.path.join(a.out, 'image.pt')) / 1e6
-    summary = {'final_eval': best, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
+    summary = {'final_eval': best, 'final_eval_memory': best_memory, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
                'inference_images_per_s_batch32': round(ips, 1), 'traced_max_abs_diff': diff,
                'steps': step, 'logit_scale': round(float(logit_scale.exp()), 4),
                'train_minutes': round((time.time() - t0) / 60, 1),
