@@ -715,6 +715,9 @@ def main():
               f'{memory_start}, alpha {a.memory_alpha}, k {a.memory_k}, beta {a.memory_beta}', flush=True)
 
     print('step 0', json.dumps(evaluate(model, data)), flush=True)
+    if memory is not None:
+        # with --init and --epochs 0, the starting tower's number on the measure the run's eval-memory lines take
+        print('step 0 eval-memory', json.dumps(evaluate(model, data, memory)), flush=True)
     t0 = time.time()
     stop = False
     step, smooth_loss = 0, None
