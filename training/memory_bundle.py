@@ -182,9 +182,13 @@ def caption_values(data, colour_weight=1.0):
     return F.normalize(value, dim=-1)
 
 
-def recall(e, q, keys, values, k: int, beta: float, alpha: float):
-    """MemoryTower's computation in float32 on unit embeddings e with their keys q, for checks and memory_grid.py."""
-    top = (q @ keys.T).topk(k, dim=1)
+def recall(e, q, keys, values, k: int, beta: float, alpha: float, barred=None):
+    """MemoryTower's computation in float32 on unit embeddings e with their keys q, for checks, memory_grid.py and
+    train.py's --memory-alpha; barred (rows x keys, True: not to be recalled) keeps a training row from its own."""
+    sim = q @ keys.T
+    if barred is not None:
+        sim = sim.masked_fill(barred, float('-inf'))
+    top = sim.topk(k, dim=1)
     weights = torch.softmax(beta * top.values, dim=1)
     recalled = F.normalize((weights.unsqueeze(-1) * values[top.indices]).sum(1), dim=-1)
     return F.normalize(e + alpha * recalled, dim=-1)

@@ -324,6 +324,7 @@ class TrainingMemory:
     def __init__(self, data, size, k, beta, alpha):
         import hashlib
         import memory_bundle      # imports this module by name; it needs only its definitions
+        self.recall = memory_bundle.recall
         self.views = memory_bundle.training_views(data['rgba'], size)
         self.values = memory_bundle.caption_values(data)
         digests = {}
@@ -346,15 +347,9 @@ class TrainingMemory:
 
     def mix(self, e, pooled, keys=None, exclude=None):
         """Unit embeddings through the memory; exclude: per row, up to two duplicate groups it may not recall."""
-        keys = self.keys if keys is None else keys
-        sim = F.normalize(pooled, dim=-1) @ keys.T
-        if exclude is not None:
-            barred = (self.group[None, :, None] == exclude[:, None, :]).any(2)
-            sim = sim.masked_fill(barred, float('-inf'))
-        top = sim.topk(self.k, dim=1)
-        weights = torch.softmax(self.beta * top.values, dim=1)
-        recalled = F.normalize((weights.unsqueeze(-1) * self.values[top.indices]).sum(1), dim=-1)
-        return F.normalize(F.normalize(e, dim=-1) + self.alpha * recalled, dim=-1)
+        barred = None if exclude is None else (self.group[None, :, None] == exclude[:, None, :]).any(2)
+        return self.recall(F.normalize(e, dim=-1), F.normalize(pooled, dim=-1), self.keys if keys is None else keys,
+                           self.values, self.k, self.beta, self.alpha, barred)
 
 
 # ----------------------------------------------------------------------------------------------- evaluation
@@ -886,9 +881,9 @@ def main():
             loaded(xb)
         ips = 32 * reps / (time.time() - t1)
     size_mb = os.path.getsize(os.path.join(a.out, 'image.pt')) / 1e6
-    summary = {'final_eval': best, 'final_eval_memory': best_memory, 'params': nparams, 'image_pt_mb': round(size_mb, 2),
-               'inference_images_per_s_batch32': round(ips, 1), 'traced_max_abs_diff': diff,
-               'steps': step, 'logit_scale': round(float(logit_scale.exp()), 4),
+    summary = {'final_eval': best, 'final_eval_memory': best_memory, 'params': nparams,
+               'image_pt_mb': round(size_mb, 2), 'inference_images_per_s_batch32': round(ips, 1),
+               'traced_max_abs_diff': diff, 'steps': step, 'logit_scale': round(float(logit_scale.exp()), 4),
                'train_minutes': round((time.time() - t0) / 60, 1),
                'schedule_followed_clock': clock_led, 'args': vars(a)}
     print('summary', json.dumps(summary), flush=True)
