@@ -521,6 +521,8 @@ def main():
                          'give memory_bundle.py the same --alpha, --k and --beta)')
     ap.add_argument('--memory-k', type=int, default=20, help='with --memory-alpha: training images recalled')
     ap.add_argument('--memory-beta', type=float, default=20.0, help='with --memory-alpha: softmax sharpness')
+    ap.add_argument('--memory-plain', type=float, default=0,
+                    help="with --memory-alpha: weight of the loss on the tower's own embedding beside the memory's")
     ap.add_argument('--memory-from', type=float, default=0.25,
                     help='with --memory-alpha: the share of the steps trained without the memory first, so that the '
                          'keys mean something when it starts')
@@ -562,8 +564,9 @@ def main():
         ap.error('--text-soft must be between 0 and 1, and needs --loss softmax (the sigmoid loss has no target '
                  'distribution to soften)')
 
-    if a.memory_alpha < 0 or a.memory_k < 1 or a.memory_refresh < 1 or not 0 <= a.memory_from < 1:
-        ap.error('--memory-alpha must be 0 or more, --memory-k and --memory-refresh 1 or more, --memory-from in 0..1')
+    if a.memory_alpha < 0 or a.memory_plain < 0 or a.memory_k < 1 or a.memory_refresh < 1 or not 0 <= a.memory_from < 1:
+        ap.error('--memory-alpha and --memory-plain must be 0 or more, --memory-k and --memory-refresh 1 or more, '
+                 '--memory-from in 0..1')
 
     torch.set_num_threads(a.threads)
     random.seed(a.seed)
@@ -778,11 +781,13 @@ def main():
                 exclude = torch.stack([own, own], 1)
                 if composite_pairs is not None:
                     exclude[whole] = memory.group[composite_pairs[:, :2]]
-                z = memory.mix(*model.embedding_and_pooled(x), exclude=exclude)
+                e, pooled = model.embedding_and_pooled(x)
+                z = memory.mix(e, pooled, exclude=exclude)
+                # the tower's own embedding, which the bundle adds to the memory's, trained alone as well
+                plain = F.normalize(e, dim=-1) if a.memory_plain else None
             else:
-                z = F.normalize(model(x), dim=-1)
+                z, plain = F.normalize(model(x), dim=-1), None
             scale = logit_scale.exp()
-            logits = scale * z @ t.T
             # texts that (nearly) coincide are all positives: soft targets
             text_sim = t @ t.T
             pos = (text_sim > SAME_TEXT).float()
@@ -797,28 +802,33 @@ def main():
                 tt = data['text'][title]
                 # titles differing only in case embed alike (uncased MiniLM), so they are compared like the texts
                 pos = torch.maximum(pos, ((tt @ tt.T) > SAME_TEXT).float())
-            if a.loss == 'sigmoid':
-                # every pair is its own binary decision, so coinciding captions are simply more positives
-                loss = -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
-            else:
+            te = bank_pos = bank_sim = None
+            if a.bank_negatives:
+                # With the text tower frozen, any training caption is a consistent negative (unlike MoCo's queue
+                # of stale keys), so the image-to-text half can be a softmax over far more texts than the batch
+                # holds; drawn captions that nearly coincide with a row's own count as its positives, as in the
+                # batch.
+                te = data['text'][bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]]
+                bank_sim = t @ te.T
+                bank_pos = bank_sim > SAME_TEXT
+
+            def contrastive(z):
+                logits = scale * z @ t.T
+                if a.loss == 'sigmoid':
+                    # every pair is its own binary decision, so coinciding captions are simply more positives
+                    return -F.logsigmoid((2 * pos - 1) * (logits + logit_bias)).sum() / len(ids)
                 # pos is symmetric: row i of pos holds the positives of image i and of caption i alike
-                bank_logits = bank_pos = bank_sim = None
-                if a.bank_negatives:
-                    # With the text tower frozen, any training caption is a consistent negative (unlike MoCo's queue
-                    # of stale keys), so the image-to-text half can be a softmax over far more texts than the batch
-                    # holds; drawn captions that nearly coincide with a row's own count as its positives, as in the
-                    # batch.
-                    te = data['text'][bank[torch.randint(len(bank), (a.bank_negatives,), generator=g)]]
-                    bank_logits = scale * z @ te.T
-                    bank_sim = t @ te.T
-                    bank_pos = bank_sim > SAME_TEXT
+                bank_logits = None if te is None else scale * z @ te.T
                 if a.text_soft > 0:
-                    loss = 0.5 * (text_soft_cross_entropy(logits, pos, text_sim, a.text_soft, a.text_soft_scale,
+                    return 0.5 * (text_soft_cross_entropy(logits, pos, text_sim, a.text_soft, a.text_soft_scale,
                                                           bank_logits, bank_pos, bank_sim)
                                   + text_soft_cross_entropy(logits.T, pos, text_sim, a.text_soft, a.text_soft_scale))
-                else:
-                    loss = 0.5 * (soft_cross_entropy(logits, pos, bank_logits, bank_pos)
-                                  + soft_cross_entropy(logits.T, pos))
+                return 0.5 * (soft_cross_entropy(logits, pos, bank_logits, bank_pos)
+                              + soft_cross_entropy(logits.T, pos))
+
+            loss = contrastive(z)
+            if plain is not None:
+                loss = loss + a.memory_plain * contrastive(plain)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
