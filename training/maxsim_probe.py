@@ -11,7 +11,6 @@ mean inside the embedding. An index would need several vectors per image for thi
 "Three more inference-side measurements on v22"); this says what it would be worth before anyone builds it. The
 setting is picked on the same 812 images it is scored on, so the best line is an upper estimate.
 """
-import argparse
 import os
 import sys
 
@@ -25,11 +24,7 @@ import train  # noqa: E402
 
 @torch.no_grad()
 def main():
-    # the memory's flags and defaults are memory_bundle.py's own, as in memory_grid.py
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], parents=[memory_bundle.memory_arguments()])
-    ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
-    a = ap.parse_args()
-    torch.set_num_threads(2)
+    a = memory_bundle.measuring_arguments(__doc__.split('\n')[0])
     data, hold, hold_keys, keys = memory_bundle.held_out_and_keys(a.tower, a)
     title, mean = memory_bundle.caption_parts(data)
     shipped = memory_bundle.caption_values(data, a.colour_weight)

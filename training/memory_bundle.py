@@ -134,6 +134,16 @@ def encode_views(encoder, views_u8):
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
+def measuring_arguments(description):
+    """The command line of the measuring scripts (memory_grid.py, maxsim_probe.py): memory_arguments()'s flags and
+    defaults, so that they measure what this script would build, and the tower bundle folder."""
+    ap = argparse.ArgumentParser(description=description, parents=[memory_arguments()])
+    ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    return a
+
+
 @torch.no_grad()
 def held_out_and_keys(tower_dir, a):
     """For the measuring scripts (memory_grid.py, maxsim_probe.py), with memory_arguments()'s settings a: the

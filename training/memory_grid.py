@@ -10,7 +10,6 @@ estimate of a setting chosen on this split: the best setting on one half of the 
 scored on the other half. memory_bundle.py's defaults were chosen from this grid (docs/model-experiments.md, "A
 memory of the training captions").
 """
-import argparse
 import itertools
 import os
 import sys
@@ -25,11 +24,7 @@ import train  # noqa: E402
 
 @torch.no_grad()
 def main():
-    # the memory's flags and defaults are memory_bundle.py's own, so that the grid measures what it would build
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], parents=[memory_bundle.memory_arguments()])
-    ap.add_argument('tower', help='a trained tower bundle folder (no memory)')
-    a = ap.parse_args()
-    torch.set_num_threads(2)
+    a = memory_bundle.measuring_arguments(__doc__.split('\n')[0])
     data, hold, hold_keys, keys = memory_bundle.held_out_and_keys(a.tower, a)
     text = data['text']
     title, mean = memory_bundle.caption_parts(data)
