@@ -245,7 +245,8 @@ function searchKey() {
 
 let example = null; // { file, url, serial }
 let exampleSerial = 0;
-const search = { offset: 0, hasMore: false, loadingGeneration: -1, generation: 0, shown: 0 };
+// partial: the server was still indexing when it answered, so the search is run again once indexing ends.
+const search = { offset: 0, hasMore: false, loadingGeneration: -1, generation: 0, shown: 0, partial: false };
 const isLoading = () => search.loadingGeneration === search.generation;
 
 function filterParams(params) {
@@ -265,6 +266,7 @@ function startSearch() {
   search.offset = 0;
   search.shown = 0;
   search.hasMore = false;
+  search.partial = false;
   search.generation += 1;
   $("search-error").hidden = true;
   $("load-more").hidden = true;
@@ -302,6 +304,11 @@ async function loadPage() {
     search.offset += result.hits.length;
     search.shown += result.hits.length;
     search.hasMore = result.has_more;
+    if (result.indexing && !search.partial) {
+      search.partial = true;
+      // Follow the indexer closely (the status line polls every 3 s while it runs) to search again when it ends.
+      refreshStatus();
+    }
     $("load-more").hidden = !search.hasMore;
     // At the end of what the cutoff let through, a way to the rest (the cutoff is on by default).
     $("show-all").hidden = !state.cutoff || search.hasMore;
@@ -329,10 +336,14 @@ function summaryText(result) {
   const what = example ? "like your example image" + (state.q ? ` and “${state.q}”` : "")
     : state.similar ? "similar to the chosen image" : `for “${state.q}”`;
   if (search.shown === 0) {
+    // An empty answer while the collection is being indexed says "not yet", not "none".
+    if (search.partial) {
+      return `Nothing yet ${what}: the collection is still being indexed; this search runs again when it is done.`;
+    }
     return state.cutoff ? `No clear matches ${what}.` : `No images ${what}.`;
   }
   return `${search.shown} image${search.shown === 1 ? "" : "s"} ${what}${search.hasMore ? " — scroll for more" : ""}`
-    + ` (${result.took_ms} ms)`;
+    + ` (${result.took_ms} ms)` + (search.partial ? " — still indexing, more may come" : "");
 }
 
 function showError(id, error) {
@@ -774,6 +785,8 @@ async function refreshStatus() {
       statusTimer = setTimeout(refreshStatus, 3000);
     } else {
       statusTimer = setTimeout(refreshStatus, 60000);
+      // The results on screen were answered while indexing ran: now the whole collection can answer.
+      if (search.partial && state.view === "search" && hasQuery() && !isLoading()) startSearch();
     }
   } catch (error) {
     line.textContent = error instanceof ApiError ? error.message : "The server cannot be reached.";

@@ -158,6 +158,9 @@ final class ServeCommand implements Callable<Integer> {
         // No HNSW settings: an existing index keeps its own (with --solr, the collection's).
         indexer = solrOptions.indexer(indexOptions, null).model(model).reindex(reindex).progress(status).build();
         indexer.store().commit(); // a new index is searchable (empty) at once
+        // Running from before the server listens, so that no answer given before the indexer starts claims to be
+        // complete.
+        status.begin();
         config.indexing(status);
       }
       if (solrOptions.enabled()) {
@@ -184,7 +187,6 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private Thread startIndexing(ImageIndexer indexer, IndexingStatus status) {
-    status.begin();
     Thread thread = new Thread(() -> {
       try (indexer) {
         IndexReport report = indexer.index(paths);

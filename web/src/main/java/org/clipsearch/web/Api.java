@@ -58,6 +58,8 @@ final class Api {
   private final ClipModel model;
   private final WorkPool pool;
   private final byte[] token;
+  /** Whether the last look at the indexer saw it running; guarded by this. */
+  private boolean indexingSeen;
 
   Api(WebServerConfig config, ImageSearch searcher, WorkPool pool) {
     this.config = config;
@@ -107,12 +109,13 @@ final class Api {
     SearchRequest request = new SearchRequest(terms, k, offset, p.filters(), 0, p.bool("keywords"), p.bool("cutoff"));
     long submitted = System.nanoTime();
     long[] started = new long[1];
+    boolean indexing = indexingRunning();
     SearchResult result = pool.run(() -> {
       started[0] = System.nanoTime();
       return searcher.search(request);
     });
     ctx.header("Server-Timing", serverTiming(started[0] - submitted, result));
-    json(ctx, Json.result(result, k, offset).put("query", q));
+    json(ctx, result(result, k, offset, indexing).put("query", q));
   }
 
   /**
@@ -153,6 +156,7 @@ final class Api {
     boolean cutoff = p.bool("cutoff");
     List<QueryTerm> textTerms = q == null ? List.of() : QueryParser.parse(q);
     byte[] image = form.image();
+    boolean indexing = indexingRunning();
     SearchResult result = pool.run(() -> {
       List<QueryTerm> terms = new ArrayList<>(textTerms);
       if (image != null) {
@@ -160,7 +164,7 @@ final class Api {
       }
       return searcher.search(new SearchRequest(terms, k, offset, filters, 0, keywords, cutoff));
     });
-    ObjectNode node = Json.result(result, k, offset);
+    ObjectNode node = result(result, k, offset, indexing);
     if (q != null) {
       node.put("query", q);
     }
@@ -215,8 +219,9 @@ final class Api {
     SearchFilters filters = Params.filters(body);
     SearchRequest request = new SearchRequest(terms, k, offset, filters, 0, Params.boolField(body, "keywords"),
         Params.boolField(body, "cutoff"));
+    boolean indexing = indexingRunning();
     SearchResult result = pool.run(() -> searcher.search(request));
-    json(ctx, Json.result(result, k, offset));
+    json(ctx, result(result, k, offset, indexing));
   }
 
   void similar(Context ctx) throws Exception {
@@ -226,8 +231,9 @@ final class Api {
     int offset = p.integer("offset", 0, 0, config.maxOffset());
     SearchRequest request = new SearchRequest(List.of(new QueryTerm.IndexedImage(id, 1f)), k, offset, p.filters(), 0,
         false, p.bool("cutoff"));
+    boolean indexing = indexingRunning();
     SearchResult result = pool.run(() -> searcher.search(request));
-    json(ctx, Json.result(result, k, offset).put("similar_to", id));
+    json(ctx, result(result, k, offset, indexing).put("similar_to", id));
   }
 
   // ------------------------------------------------------------------------------------------ images
@@ -353,6 +359,7 @@ final class Api {
     int k = Params.intField(body, "k", 6, 1, config.maxK());
     SearchFilters filters = Params.filters(body);
     long start = System.nanoTime();
+    boolean indexing = indexingRunning();
     Map<String, List<LabeledHit>> result =
         pool.run(() -> searcher.labelSearch(labels, templates, k, filters));
     ObjectNode node = Json.object();
@@ -367,6 +374,7 @@ final class Api {
       }
     });
     node.put("took_ms", (System.nanoTime() - start) / 1_000_000);
+    node.put("indexing", indexing);
     json(ctx, node);
   }
 
@@ -380,7 +388,33 @@ final class Api {
     return Optional.ofNullable(config.index()).map(p -> p.toAbsolutePath().normalize());
   }
 
+  /**
+   * Whether an indexer is writing to the index now, in this process or another: answers may then lack the images not
+   * yet indexed, and say so (the page shows "not yet" rather than "none"). Asked before a search runs, so that a true
+   * answer covers every image the search could have missed. When indexing has just ended, the embedded index is
+   * reopened at once rather than within its refresh interval, so that the first answer that says "complete" is.
+   */
+  private synchronized boolean indexingRunning() throws IOException {
+    IndexingStatus status = config.indexing();
+    boolean running = status != null && status.snapshot().running()
+        || indexFolder().flatMap(ProgressFile::read).isPresent();
+    if (running) {
+      indexingSeen = true;
+    } else if (indexingSeen) {
+      indexingSeen = false;
+      if (searcher instanceof ImageSearcher embedded) {
+        embedded.refresh();
+      }
+    }
+    return running;
+  }
+
+  private static ObjectNode result(SearchResult result, int k, int offset, boolean indexing) {
+    return Json.result(result, k, offset).put("indexing", indexing);
+  }
+
   void stats(Context ctx) throws IOException {
+    indexingRunning(); // if indexing has just ended, this reopens the index: the count below includes its last images
     ObjectNode node = Json.stats(searcher.stats());
     node.put("server_model", model.name());
     IndexingStatus status = config.indexing();

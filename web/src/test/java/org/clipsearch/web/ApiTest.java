@@ -106,6 +106,49 @@ class ApiTest {
     }
   }
 
+  /** Every kind of search the API answers, each with its "indexing" flag. */
+  private Map<String, JsonNode> everySearch(Http h) throws Exception {
+    byte[] image = Files.readAllBytes(index.files.get(2));
+    Map<String, JsonNode> answers = new java.util.LinkedHashMap<>();
+    answers.put("GET search", h.get("/api/search?q=" + enc("a beach") + "&k=3").json());
+    answers.put("JSON search", h.postJson("/api/search", "{\"q\":\"a beach\",\"k\":3}").json());
+    answers.put("upload search", h.postMultipart("/api/search", Map.of("image", image), Map.of("k", "3")).json());
+    answers.put("similar", h.get("/api/similar/" + index.id(2) + "?k=3").json());
+    answers.put("label search", h.postJson("/api/labels/search", "{\"labels\":[\"beach\",\"city\"],\"k\":2}").json());
+    answers.forEach((kind, answer) -> assertTrue(answer.path("indexing").isBoolean(), kind + ": " + answer));
+    return answers;
+  }
+
+  @Test
+  void answersSayWhileAnIndexerInTheSameProcessIsRunning() throws Exception {
+    everySearch(http).forEach((kind, answer) -> assertFalse(answer.get("indexing").asBoolean(), kind));
+    IndexingStatus status = new IndexingStatus();
+    status.begin();
+    try (WebServer server = index.server(WebServerConfig.builder().indexing(status))) {
+      Http h = new Http(server.uri());
+      everySearch(h).forEach((kind, answer) -> assertTrue(answer.get("indexing").asBoolean(), kind));
+      status.end();
+      everySearch(h).forEach((kind, answer) -> assertFalse(answer.get("indexing").asBoolean(), kind));
+    }
+  }
+
+  @Test
+  void answersSayWhileAnIndexerInAnotherProcessIsRunning() throws Exception {
+    try (WebServer server = index.server()) {
+      Http h = new Http(server.uri());
+      Path file = index.index.resolve(ProgressFile.NAME);
+      Files.writeString(file, "pid=" + ProcessHandle.current().pid() + "\ndone=1\ntotal=2\nfailed=0\n"
+          + "started=2026-01-01T00\\:00\\:00Z\nupdated=2026-01-01T00\\:00\\:01Z\n", StandardCharsets.ISO_8859_1);
+      try {
+        JsonNode answer = h.get("/api/search?q=" + enc("a city") + "&k=2").json();
+        assertTrue(answer.get("indexing").asBoolean(), answer.toString());
+      } finally {
+        Files.delete(file);
+      }
+      assertFalse(h.get("/api/search?q=" + enc("a city") + "&k=2").json().get("indexing").asBoolean());
+    }
+  }
+
   @Test
   void textSearchPagesThroughTheWholeIndexWithoutOverlap() {
     Http.Reply first = http.get("/api/search?q=" + enc("a beach at sunset") + "&k=24");

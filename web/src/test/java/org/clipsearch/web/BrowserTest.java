@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import org.clipsearch.indexer.ImageIndexer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +35,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The page in a real browser (headless Chromium) over a real index: search and thumbnails, infinite scroll, details
  * with similar images, the back button, filters in the URL, the relevance cutoff on by default (off with cutoff=0),
  * query by an uploaded example, classification bars, label search, the access-token prompt, a phone-sized layout,
- * and no errors in the console (CSP violations included).
+ * a search made while the collection is still being indexed, and no errors in the console (CSP violations included).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -417,6 +418,39 @@ class BrowserTest {
       waitFor(d -> results().size() == 24 && allImagesLoaded("#results li:first-child img"));
       assertFalse(driver.findElement(By.id("auth")).isDisplayed());
       ((JavascriptExecutor) driver).executeScript("sessionStorage.clear()");
+    }
+  }
+
+  @Test
+  @Order(11)
+  void aSearchMadeWhileIndexingSaysNotYetAndRunsAgainWhenIndexingEnds() throws Exception {
+    // What 'clipsearch serve FOLDER' does on a new index: an empty commit, the server, then the indexer.
+    Path newIndex = Files.createTempDirectory("clipsearch-web-indexing").resolve("index");
+    IndexingStatus status = new IndexingStatus();
+    try (ImageIndexer indexer = ImageIndexer.builder().index(newIndex).model(index.model).threads(2).batchSize(8)
+        .progress(status).build()) {
+      indexer.store().commit();
+      status.begin();
+      try (WebServer building = WebServer.start(WebServerConfig.builder().index(newIndex).model(index.model)
+          .indexing(status).port(0).build())) {
+        driver.get(building.uri() + "?q=beach&cutoff=0");
+        WebElement summary = driver.findElement(By.id("search-summary"));
+        waitFor(d -> summary.getText().contains("still being indexed"));
+        assertEquals(0, results().size());
+        Browser.screenshot(driver, "still-indexing");
+
+        indexer.index(List.of(index.photos));
+        status.end();
+        // No click: the page sees indexing end on its status line and searches again, over every image now.
+        waitForLoadedResults(24);
+        waitFor(d -> summary.getText().contains("24 images"));
+        assertFalse(summary.getText().contains("indexing"), summary.getText());
+        waitFor(d -> d.findElement(By.id("index-status")).getText().contains("40 images"));
+      }
+    } finally {
+      try (var paths = Files.walk(newIndex.getParent())) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 }
