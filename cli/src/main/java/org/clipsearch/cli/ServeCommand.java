@@ -123,6 +123,11 @@ final class ServeCommand implements Callable<Integer> {
   /** Validates the options, loads the model, starts the server and the background indexing; does not block. */
   Serving start() throws Exception {
     String token = authToken != null ? authToken : System.getenv(TOKEN_ENV);
+    if (token != null && token.isBlank()) {
+      // Refused rather than taken as "no token": whoever set it meant the server to be guarded.
+      throw new IllegalArgumentException((authToken != null ? "--auth-token" : TOKEN_ENV)
+          + " is empty: give a token, or leave it out to serve without one");
+    }
     if (maxUploadMb < 1 || maxUploadMb > 1024) {
       throw new IllegalArgumentException("--max-upload-mb must be between 1 and 1024, got " + maxUploadMb);
     }

@@ -33,6 +33,17 @@ class ServeCommandTest {
   }
 
   @Test
+  void anEmptyAccessTokenIsRefusedRatherThanServedWithoutOne() throws Exception {
+    for (String empty : new String[] {"", " "}) {
+      Result refused = IndexCommandTest.run("serve", "--index", dir.resolve("index").toString(), "--model",
+          MODEL.toString(), "--port", "0", "--auth-token", empty);
+      assertEquals(2, refused.exitCode(), refused.out() + refused.err());
+      assertTrue(refused.err().contains("--auth-token is empty"), refused.err());
+      assertFalse(refused.out().contains("access token required"), refused.out());
+    }
+  }
+
+  @Test
   void anIndexOfAnotherModelIsRefusedUntouchedAndReindexedWhenAsked() throws Exception {
     Path photos = IndexCommandTest.photos(dir);
     Path index = dir.resolve("index");

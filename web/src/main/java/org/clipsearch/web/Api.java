@@ -12,7 +12,9 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -270,7 +272,13 @@ final class Api {
     if (!file.isAbsolute() || !Files.isRegularFile(file) || !Files.isReadable(file)) {
       throw ApiError.notFound("the file of this image is no longer on disk");
     }
-    long size = Files.size(file);
+    // Only the file that was indexed: one replaced since (another image, a link to some other file) is not served
+    // under this image's name and type. Size and modification time are what the indexer itself compares.
+    BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+    long size = attrs.size();
+    if (size != r.size() || !attrs.lastModifiedTime().toInstant().truncatedTo(ChronoUnit.MILLIS).equals(r.modified())) {
+      throw new ApiError(409, "the file of this image has changed since it was indexed; index it again to serve it");
+    }
     String type = mediaType(r.format());
     ctx.header("Cache-Control", "private, max-age=600");
     ctx.header("Content-Disposition", (type.startsWith("image/") ? "inline" : "attachment")

@@ -17,8 +17,9 @@ import java.util.Locale;
  * cross-origin requests from other sites' pages (their {@code Origin} is neither the {@code Host} nor, behind a
  * reverse proxy, the {@code X-Forwarded-Host}); and when the server listens on loopback without an access token,
  * refuses requests whose Host is not a loopback name (DNS rebinding: another site's name pointed at 127.0.0.1).
- * Browsers cannot add {@code X-Forwarded-Host} to another site's request without a CORS preflight, which this
- * server never grants, so a request that carries it comes from a proxy (or a program that could connect anyway).
+ * {@code X-Forwarded-Host} never lifts that check: a rebound page is same-origin to the browser, so its scripts may
+ * set that header (and any other non-forbidden one) without a preflight. A reverse proxy in front of a token-less
+ * server must therefore send the upstream's own loopback Host (nginx's default), or the server needs a token.
  */
 final class SecurityFilter implements Filter {
   static final String CSP = "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
@@ -49,7 +50,7 @@ final class SecurityFilter implements Filter {
     addHeaders(res);
     String host = req.getHeader("Host");
     String forwardedHost = req.getHeader("X-Forwarded-Host");
-    if (checkHost && forwardedHost == null && (host == null || !isLoopbackName(hostName(host)))) {
+    if (checkHost && (host == null || !isLoopbackName(hostName(host)))) {
       refuse(res, 403, "this server answers only to localhost names (start it with an access token to allow others)");
       return;
     }

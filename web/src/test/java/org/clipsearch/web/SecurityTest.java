@@ -110,9 +110,18 @@ class SecurityTest {
     assertEquals(403, rebound.status(), rebound.body());
     assertTrue(rebound.body().contains("\"error\""));
     assertEquals(200, http.raw("GET /api/stats HTTP/1.1", "Host: localhost:" + open.port()).status());
-    // Behind a reverse proxy that passes the public Host on, with X-Forwarded-Host (no browser can add that header
-    // to another site's request without a CORS preflight, which is never granted).
-    assertEquals(200, http.raw("GET /api/stats HTTP/1.1", "Host: photos.example",
+    // The rebound page is same-origin to the browser, so its scripts can add X-Forwarded-Host themselves: that
+    // header must not let a foreign Host through, on a GET or on a POST that names its own origin.
+    assertEquals(403, http.raw("GET /api/stats HTTP/1.1", "Host: evil.example:" + open.port(),
+        "X-Forwarded-Host: evil.example").status());
+    assertEquals(403, http.raw("GET /api/stats HTTP/1.1", "Host: evil.example:" + open.port(),
+        "X-Forwarded-Host: localhost").status());
+    assertEquals(403, http.raw("POST /api/labels/search HTTP/1.1", "Host: evil.example:" + open.port(),
+        "X-Forwarded-Host: evil.example", "Origin: http://evil.example:" + open.port(),
+        "Content-Type: application/json", "Content-Length: 0").status());
+    // Behind a reverse proxy that sends the upstream's loopback Host (nginx's default) and the public name in
+    // X-Forwarded-Host, the browser's Origin is the public name.
+    assertEquals(200, http.raw("GET /api/stats HTTP/1.1", "Host: 127.0.0.1:" + open.port(),
         "X-Forwarded-Host: photos.example").status());
     // With a token, the token protects: any Host name will do.
     assertEquals(200, new Http(guarded.uri()).withToken(TOKEN)
@@ -191,6 +200,47 @@ class SecurityTest {
         "classify unknown");
     assertRefused(404, http.postJson("/api/search", "{\"terms\":[{\"image_id\":\"" + unknown + "\"}]}"),
         "search like unknown");
+  }
+
+  @Test
+  void aFileReplacedSinceIndexingIsNotServed() throws Exception {
+    java.nio.file.Path root = Files.createTempDirectory("clipsearch-replaced");
+    try {
+      java.nio.file.Path photos = Files.createDirectories(root.resolve("photos"));
+      List<java.nio.file.Path> files = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        byte[] png = TestIndex.encode(TestIndex.draw(64, 48, i), "png");
+        files.add(Files.write(photos.resolve("photo-" + i + ".png"), png));
+      }
+      java.nio.file.Path secret = Files.writeString(root.resolve("secret.txt"), "not an image, and not indexed\n");
+      try (org.clipsearch.indexer.ImageIndexer indexer = org.clipsearch.indexer.ImageIndexer.builder()
+          .index(root.resolve("index")).model(index.model).build()) {
+        indexer.index(List.of(photos));
+      }
+      try (WebServer server = WebServer.start(WebServerConfig.builder().index(root.resolve("index"))
+          .model(index.model).port(0).build())) {
+        Http h = new Http(server.uri());
+        String[] ids = files.stream().map(f -> org.clipsearch.api.ImageRecord.idOf(f.toString()))
+            .toArray(String[]::new);
+        for (String id : ids) {
+          assertEquals(200, h.get("/api/images/" + id + "/file").status(), "as indexed");
+        }
+        // A link to another file where the image was, and new bytes written over an image.
+        Files.delete(files.get(0));
+        Files.createSymbolicLink(files.get(0), secret);
+        Files.writeString(files.get(1), "garbage");
+        for (String id : new String[] {ids[0], ids[1]}) {
+          Http.Reply reply = h.get("/api/images/" + id + "/file");
+          assertRefused(409, reply, "a replaced file");
+          assertFalse(reply.text().contains("not an image"), reply.text());
+        }
+        assertEquals(200, h.get("/api/images/" + ids[2] + "/file").status(), "the untouched one still");
+      }
+    } finally {
+      try (var paths = Files.walk(root)) {
+        paths.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 
   @Test
