@@ -1,5 +1,6 @@
 package org.clipsearch.cli;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -58,6 +59,8 @@ final class FilterOptions {
       } catch (DateTimeParseException e2) {
         throw new IllegalArgumentException(option + ": '" + value + "' is not a date (YYYY-MM-DD) or an ISO instant");
       }
+    } catch (DateTimeException e) {
+      throw new IllegalArgumentException(option + ": '" + value + "' lies outside the years 0 to 9999");
     }
   }
 }

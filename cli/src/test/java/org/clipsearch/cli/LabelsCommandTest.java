@@ -4,6 +4,7 @@ import static org.clipsearch.cli.IndexCommandTest.FIXTURES;
 import static org.clipsearch.cli.IndexCommandTest.MODEL;
 import static org.clipsearch.cli.IndexCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -92,6 +93,20 @@ class LabelsCommandTest {
         "--format", "jpeg", "--k", "50", "--json", "a picture")).path("hits");
     jpegs.forEach(h -> assertTrue(byLabel.get(first).contains(h.path("path").asText())
         && h.path("format").asText().equals("jpeg"), h.toString()));
+
+    // "jpg" is the file-name spelling of the format the index records as "jpeg"; names no index holds are refused,
+    // and so are dates past the years 0 to 9999 (they used to overflow: "long overflow", exit status 1).
+    JsonNode jpgs = json(run("search", "--index", index, "--model", MODEL.toString(), "--label", first,
+        "--format", "JPG", "--k", "50", "--json", "a picture")).path("hits");
+    assertEquals(jpegs, jpgs);
+    for (String[] filter : new String[][] {{"--format", "bogus"}, {"--from", "-999999999-01-01"},
+        {"--to", "+999999999-12-31"}, {"--from", "+1000000000-01-01T00:00:00Z"}}) {
+      Result refused = run("search", "--index", index, "--model", MODEL.toString(), filter[0], filter[1],
+          "a picture");
+      assertEquals(2, refused.exitCode(), String.join(" ", filter) + ": " + refused.err());
+      assertTrue(refused.err().startsWith("clipsearch: error: "), refused.err());
+      assertFalse(refused.err().contains("overflow") || refused.err().contains("\tat "), refused.err());
+    }
 
     Result bad = run("labels", "--index", index, "--model", MODEL.toString(), "--labels", LABELS, "--tag",
         "--tag-top", "0");

@@ -104,6 +104,14 @@ public final class SearchMath {
       encodeNanos += System.nanoTime() - start;
       add(sum, embedded, textWeights.get(i));
     }
+    double length = 0;
+    for (float x : sum) {
+      length += (double) x * x;
+    }
+    if (length < 1e-12) {
+      // The user's terms, not the model: "dog" with weight 1 and "dog" with weight -1 leave no direction to search.
+      throw new IllegalArgumentException("the query's terms cancel each other out: nothing is left to search for");
+    }
     return new QueryVector(Vectors.normalizeInPlace(sum), encodeNanos);
   }
 

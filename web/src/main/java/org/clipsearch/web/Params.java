@@ -2,6 +2,7 @@ package org.clipsearch.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -25,7 +26,6 @@ final class Params {
   /** Image ids are the first 8 bytes of the SHA-256 of the path, in hex; nothing else names an image. */
   static final Pattern ID = Pattern.compile("[0-9a-f]{16}");
   static final Set<String> FILTERS = Set.of("folder", "from", "to", "format", "label");
-  static final Set<String> FORMATS = Set.of("jpeg", "jpg", "png", "gif", "webp", "bmp", "tiff", "tif");
   static final int MAX_LABELS = 100;
   static final int MAX_LABEL_LENGTH = 200;
   static final int MAX_QUERY_LENGTH = 1000;
@@ -165,10 +165,7 @@ final class Params {
         if (x.isEmpty()) {
           continue;
         }
-        if (!FORMATS.contains(x)) {
-          throw ApiError.badRequest("unknown format '" + clip(x) + "'; known: jpeg, png, gif, webp, bmp, tiff");
-        }
-        formats.add(x);
+        formats.add(clip(x)); // SearchFilters reads "jpg" as "jpeg" and refuses unknown names
       }
     }
     return new SearchFilters(normalizedFolder, List.of(), fromInstant, toInstant, formats, null, null, null,
@@ -213,15 +210,21 @@ final class Params {
       return null;
     }
     try {
-      LocalDate day = LocalDate.parse(value);
-      return (end ? day.plusDays(1) : day).atStartOfDay().toInstant(ZoneOffset.UTC);
-    } catch (DateTimeParseException e) {
       try {
-        Instant instant = Instant.parse(value);
-        return end ? instant.plusMillis(1) : instant;
-      } catch (DateTimeParseException e2) {
-        throw ApiError.badRequest(name + " must be a date (YYYY-MM-DD) or an ISO instant, got '" + clip(value) + "'");
+        LocalDate day = LocalDate.parse(value);
+        return (end ? day.plusDays(1) : day).atStartOfDay().toInstant(ZoneOffset.UTC);
+      } catch (DateTimeParseException e) {
+        try {
+          Instant instant = Instant.parse(value);
+          return end ? instant.plusMillis(1) : instant;
+        } catch (DateTimeParseException e2) {
+          throw ApiError.badRequest(name + " must be a date (YYYY-MM-DD) or an ISO instant, got '" + clip(value)
+              + "'");
+        }
       }
+    } catch (DateTimeException | ArithmeticException e) {
+      // parsed, but past what a day or an instant can be (the year 999999999 and its next day)
+      throw ApiError.badRequest(name + " must lie between the years 0 and 9999, got '" + clip(value) + "'");
     }
   }
 

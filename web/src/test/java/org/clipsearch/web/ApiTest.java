@@ -150,6 +150,33 @@ class ApiTest {
   }
 
   @Test
+  void filtersReadFileNameSpellingsAndRefuseWhatNoIndexHolds() {
+    JsonNode jpeg = http.get("/api/search?q=" + enc("a beach") + "&k=200&format=jpeg").json();
+    JsonNode jpg = http.get("/api/search?q=" + enc("a beach") + "&k=200&format=JPG").json();
+    assertTrue(jpeg.get("hits").size() > 0, jpeg.toString());
+    assertEquals(ids(jpeg), ids(jpg), "jpg is jpeg");
+    for (String filter : List.of("format=bogus", "from=-999999999-01-01", "to=%2B999999999-12-31",
+        "to=%2B1000000000-12-31T00:00:00Z", "from=%2B99999-01-01")) {
+      for (String path : List.of("/api/search?q=beach&", "/api/similar/" + index.id(1) + "?")) {
+        Http.Reply reply = http.get(path + filter);
+        assertEquals(400, reply.status(), path + filter + ": " + reply.text());
+        assertTrue(reply.json().get("error").asText().length() > 10, reply.text());
+      }
+    }
+    Http.Reply posted = http.postJson("/api/labels/search",
+        "{\"labels\":[\"beach\",\"city\"],\"filters\":{\"from\":\"-999999999-01-01\"}}");
+    assertEquals(400, posted.status(), posted.text());
+  }
+
+  @Test
+  void termsThatCancelOutAreABadRequest() {
+    Http.Reply reply = http.postJson("/api/search",
+        "{\"terms\":[{\"text\":\"dog\",\"weight\":1},{\"text\":\"dog\",\"weight\":-1}]}");
+    assertEquals(400, reply.status(), reply.text());
+    assertTrue(reply.json().get("error").asText().contains("cancel"), reply.text());
+  }
+
+  @Test
   void textSearchPagesThroughTheWholeIndexWithoutOverlap() {
     Http.Reply first = http.get("/api/search?q=" + enc("a beach at sunset") + "&k=24");
     assertEquals(200, first.status(), first.text());
