@@ -23,6 +23,9 @@ public record SearchRequest(
     boolean cutoff) {
 
   public static final int MAX_K = 1000;
+  /** Deep enough for any page a person turns to; beyond it the candidate pool (offset + k) would overflow. */
+  public static final int MAX_OFFSET = 100_000;
+  public static final int MAX_CANDIDATES = 100_000;
 
   public SearchRequest {
     terms = List.copyOf(terms);
@@ -32,11 +35,12 @@ public record SearchRequest(
     if (k < 1 || k > MAX_K) {
       throw new IllegalArgumentException("k must be between 1 and " + MAX_K + ", got " + k);
     }
-    if (offset < 0) {
-      throw new IllegalArgumentException("offset must not be negative, got " + offset);
+    if (offset < 0 || offset > MAX_OFFSET) {
+      throw new IllegalArgumentException("offset must be between 0 and " + MAX_OFFSET + ", got " + offset);
     }
-    if (numCandidates < 0) {
-      throw new IllegalArgumentException("numCandidates must not be negative, got " + numCandidates);
+    if (numCandidates < 0 || numCandidates > MAX_CANDIDATES) {
+      throw new IllegalArgumentException(
+          "candidates must be between 0 (the default) and " + MAX_CANDIDATES + ", got " + numCandidates);
     }
     filters = filters == null ? SearchFilters.NONE : filters;
   }

@@ -39,6 +39,9 @@ final class ClassifyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     List<String> labels = labelOptions.labels();
+    if (top < 1) {
+      throw new IllegalArgumentException("--top must be at least 1, got " + top);
+    }
     List<Path> files = new ArrayList<>();
     int failures = 0;
     for (Path input : inputs) {
@@ -53,6 +56,9 @@ final class ClassifyCommand implements Callable<Integer> {
     List<Classification> results = new ArrayList<>();
     try (ClipModel model = modelOptions.load()) {
       ZeroShotClassifier classifier = new ZeroShotClassifier(model);
+      // Labels and templates once, before any image: a template without {} is the command's error (exit status 2),
+      // not a reason to skip every image; the classifier keeps these vectors for the images.
+      classifier.labelVectors(labels, labelOptions.templates);
       for (Path file : files) {
         try {
           results.add(new Classification(file.toString(),

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.clipsearch.api.LabeledHit;
+import org.clipsearch.api.SearchRequest;
 import org.clipsearch.api.TagReport;
 import org.clipsearch.api.TagSettings;
 import org.clipsearch.encoders.ClipModel;
@@ -50,6 +51,10 @@ final class LabelsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (k < 1 || k > SearchRequest.MAX_K) {
+      // k = 0 used to print every label with "0 images": each count is read from the label's first hit
+      throw new IllegalArgumentException("--k must be between 1 and " + SearchRequest.MAX_K + ", got " + k);
+    }
     List<String> labels = labelOptions.labels();
     TagSettings tagSettings = new TagSettings(tagTop, tagMin);
     try (ClipModel model = modelOptions.load(); ImageSearch searcher = solrOptions.openSearch(indexOptions, model)) {

@@ -43,6 +43,11 @@ public final class Images {
    * @throws IOException whose message is the reason alone; callers report it beside the path
    */
   public static BufferedImage read(Path file) throws IOException {
+    // A named pipe or a device would block or never end (classify and --like hung on a FIFO): only regular files.
+    if (!Files.isRegularFile(file)) {
+      throw new IOException(Files.isDirectory(file) ? "a folder, not an image file"
+          : Files.exists(file) ? "not a regular file" : "no such file");
+    }
     return read(Files.readAllBytes(file));
   }
 
