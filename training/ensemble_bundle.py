@@ -34,8 +34,8 @@ class EmbeddingAverage(torch.nn.Module):
         return torch.stack(embeddings).sum(0)
 
 
-def write_ensemble(out, sources, name=None):
-    """Writes to `out` a bundle averaging the bundles in `sources`; exits with a message where they do not match."""
+def matching_manifests(sources):
+    """The manifests of the bundles in `sources`; exits with a message where their preprocessing or text differ."""
     manifests = [json.load(open(os.path.join(src, 'clipsearch-model.json'))) for src in sources]
     first = manifests[0]
     for src, manifest in zip(sources, manifests):
@@ -44,6 +44,13 @@ def write_ensemble(out, sources, name=None):
                 sys.exit(f'{src}: image {key} {manifest["image"].get(key)} differs from {first["image"].get(key)}')
         if manifest['embedding_dim'] != first['embedding_dim'] or manifest['text'] != first['text']:
             sys.exit(f'{src}: a different text tower or embedding size; its images live in another space')
+    return manifests
+
+
+def write_ensemble(out, sources, name=None):
+    """Writes to `out` a bundle averaging the bundles in `sources`; exits with a message where they do not match."""
+    manifests = matching_manifests(sources)
+    first = manifests[0]
     towers = [torch.jit.load(os.path.join(src, m['image']['file'])).eval() for src, m in zip(sources, manifests)]
     ensemble = torch.jit.script(EmbeddingAverage(towers))
     # a check that the scripted ensemble is what it claims: the mean direction of its members on random input

@@ -545,7 +545,7 @@ def main():
                          'either way')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=1234)
-    ap.add_argument('--name', default='clipsearch-default-v23-tower')
+    ap.add_argument('--name', default='clipsearch-default-v29-tower')
     ap.add_argument('--checkpoint', default=os.path.join(HERE, 'work', 'checkpoint.pt'))
     ap.add_argument('--bench', action='store_true',
                     help="only measure the network's forward and backward speed on random input "
