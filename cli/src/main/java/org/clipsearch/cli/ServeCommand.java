@@ -134,6 +134,12 @@ final class ServeCommand implements Callable<Integer> {
     if (timeoutSeconds < 1) {
       throw new IllegalArgumentException("--timeout must be at least 1 second, got " + timeoutSeconds);
     }
+    try {
+      java.net.InetAddress.getByName(host);
+    } catch (java.net.UnknownHostException e) {
+      // Jetty would report the failed bind as "Port already in use", which sends the user after the wrong thing.
+      throw new IllegalArgumentException("--host " + host + ": no such host name or address on this machine");
+    }
     if (reindex && paths.isEmpty()) {
       throw new IllegalArgumentException("--reindex re-embeds the folders given to index: name them");
     }

@@ -44,6 +44,15 @@ class ServeCommandTest {
   }
 
   @Test
+  void aHostNameThatDoesNotResolveIsNamedAsSuch() {
+    // .invalid never resolves (RFC 6761); Jetty's own message for the failed bind was "Port already in use".
+    Result refused = IndexCommandTest.run("serve", "--index", dir.resolve("index").toString(), "--model",
+        MODEL.toString(), "--port", "0", "--host", "not.a.host.invalid");
+    assertEquals(2, refused.exitCode(), refused.out() + refused.err());
+    assertTrue(refused.err().contains("--host not.a.host.invalid: no such host name"), refused.err());
+  }
+
+  @Test
   void anIndexOfAnotherModelIsRefusedUntouchedAndReindexedWhenAsked() throws Exception {
     Path photos = IndexCommandTest.photos(dir);
     Path index = dir.resolve("index");

@@ -242,6 +242,7 @@ final class Api {
 
   /** The image the path names, with its tags: one read of its stored document, whichever part a route needs. */
   private TaggedImage details(Context ctx) throws IOException {
+    Params.of(ctx.queryParamMap(), Set.of()); // ?path=/etc/passwd must not look as if it were heeded
     String id = Params.id(ctx.pathParam("id"));
     return searcher.taggedImage(id).orElseThrow(() -> ApiError.notFound("no indexed image has the id " + id));
   }
@@ -422,6 +423,7 @@ final class Api {
   }
 
   void stats(Context ctx) throws IOException {
+    Params.of(ctx.queryParamMap(), Set.of());
     indexingRunning(); // if indexing has just ended, this reopens the index: the count below includes its last images
     ObjectNode node = Json.stats(searcher.stats());
     node.put("server_model", model.name());

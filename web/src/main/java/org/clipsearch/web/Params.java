@@ -43,8 +43,8 @@ final class Params {
     for (Map.Entry<String, List<String>> e : raw.entrySet()) {
       String name = e.getKey();
       if (!allowed.contains(name)) {
-        throw ApiError.badRequest("unknown parameter '" + clip(name) + "'; allowed: " + String.join(", ",
-            allowed.stream().sorted().toList()));
+        throw ApiError.badRequest("unknown parameter '" + clip(name) + "'; " + (allowed.isEmpty()
+            ? "this takes none" : "allowed: " + String.join(", ", allowed.stream().sorted().toList())));
       }
       if (e.getValue().size() > 1) {
         throw ApiError.badRequest("parameter '" + name + "' is given more than once");

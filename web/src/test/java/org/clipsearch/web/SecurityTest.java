@@ -327,6 +327,11 @@ class SecurityTest {
     gets.put("/api/similar/" + "0".repeat(16) + "?k=1000", "k must be between");
     gets.put("/api/similar/" + "0".repeat(16) + "?q=x", "unknown parameter 'q'");
     gets.put("/api/images/not-an-id", "not an image id");
+    // Endpoints that take no parameters say so rather than seem to heed one.
+    gets.put("/api/images/" + index.id(0) + "/file?path=" + enc("/etc/passwd"), "unknown parameter 'path'");
+    gets.put("/api/images/" + index.id(0) + "?fields=all", "unknown parameter 'fields'");
+    gets.put("/api/images/" + index.id(0) + "/thumbnail?size=999", "unknown parameter 'size'");
+    gets.put("/api/stats?verbose=1", "unknown parameter 'verbose'");
     for (var e : gets.entrySet()) {
       Http.Reply reply = http.get(e.getKey());
       assertRefused(400, reply, e.getKey());
