@@ -45,8 +45,11 @@ public final class Images {
   public static BufferedImage read(Path file) throws IOException {
     // A named pipe or a device would block or never end (classify and --like hung on a FIFO): only regular files.
     if (!Files.isRegularFile(file)) {
-      throw new IOException(Files.isDirectory(file) ? "a folder, not an image file"
-          : Files.exists(file) ? "not a regular file" : "no such file");
+      if (!Files.exists(file)) {
+        throw new java.nio.file.NoSuchFileException(file.toString());
+      }
+      throw new java.nio.file.FileSystemException(file.toString(), null,
+          Files.isDirectory(file) ? "a folder, not an image file" : "not a regular file");
     }
     return read(Files.readAllBytes(file));
   }

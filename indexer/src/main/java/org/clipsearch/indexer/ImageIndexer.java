@@ -243,6 +243,9 @@ public final class ImageIndexer implements AutoCloseable {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason(); // the path is said beside it; the exception's message would say it twice
+    }
     String message = e.getMessage();
     return message != null && !message.isBlank() ? message : e.getClass().getSimpleName();
   }
