@@ -192,6 +192,16 @@ public final class ImageIndexer implements AutoCloseable {
 
   private void walk(Path root, List<Candidate> candidates, Set<String> found, List<IndexFailure> failures) {
     if (!Files.exists(root)) {
+      // With prune on, a folder or file deleted since it was indexed is what pruning is for (prune() removes its
+      // images), not a failure; a path the index never held is still one (a typo prunes nothing).
+      try {
+        if (settings.prune() && indexedAt(root)) {
+          return;
+        }
+      } catch (IOException e) {
+        failures.add(new IndexFailure(root.toString(), describe(e)));
+        return;
+      }
       failures.add(new IndexFailure(root.toString(), "no such file or folder"));
       return;
     }
@@ -408,12 +418,26 @@ public final class ImageIndexer implements AutoCloseable {
             gone.add(p);
           }
         });
-      } else if (!Files.exists(root) && store.find(root.toString()).isPresent()) {
-        gone.add(root.toString());
+      } else if (!Files.exists(root)) {
+        // gone whole: every image indexed under it, or the file itself
+        store.forEachPathUnder(root.toString(), gone::add);
+        if (store.find(root.toString()).isPresent()) {
+          gone.add(root.toString());
+        }
       }
     }
     store.delete(gone);
     return gone.size();
+  }
+
+  /** Whether the index holds the image at {@code path} or any image under it as a folder. */
+  private boolean indexedAt(Path path) throws IOException {
+    if (store.find(path.toString()).isPresent()) {
+      return true;
+    }
+    boolean[] any = {false};
+    store.forEachPathUnder(path.toString(), p -> any[0] = true);
+    return any[0];
   }
 
   static String sha256(byte[] content) {

@@ -214,16 +214,27 @@ class IncrementalIndexingTest {
     assertTrue(afterPrune.contains(e), "gone from disk, but indexed from another root than the one pruned");
     assertEquals(3, afterPrune.totalDocs());
 
-    // A root that is a single file, now gone: reported missing, and pruned.
+    // A root that is a single file, now gone: pruned, and not a failure (that is what pruning is for).
     Files.delete(d);
     IndexReport fileRoot = index(builder(index).prune(true), d);
     assertEquals(1, fileRoot.deleted());
-    assertEquals(1, fileRoot.failures().size());
-    assertEquals(d.toString(), fileRoot.failures().get(0).path());
+    assertEquals(List.of(), fileRoot.failures());
     IndexContents afterFileRoot = IndexContents.read(index);
     assertFalse(afterFileRoot.contains(d));
     assertTrue(afterFileRoot.contains(e));
     assertEquals(2, afterFileRoot.totalDocs());
+
+    // A root folder deleted whole: its images pruned too (they used to stay, the folder reported missing).
+    Files.delete(other);
+    IndexReport folderRoot = index(builder(index).prune(true), other);
+    assertEquals(1, folderRoot.deleted());
+    assertEquals(List.of(), folderRoot.failures());
+    assertFalse(IndexContents.read(index).contains(e));
+    // A path the index never held is still reported: a mistyped root prunes nothing, and says so.
+    IndexReport typo = index(builder(index).prune(true), dir.resolve("phtoos"));
+    assertEquals(0, typo.deleted());
+    assertEquals(1, typo.failures().size());
+    assertEquals(1, IndexContents.read(index).totalDocs());
   }
 
   @Test
