@@ -67,6 +67,8 @@ final class Json {
     }
     int nl = message.indexOf('\n');
     String line = nl < 0 ? message : message.substring(0, nl);
+    // Some of Jackson's messages carry its own location note ("(Source: REDACTED (`StreamReadFeature...")
+    line = line.replaceAll("\\s*(\\(start marker )?(at )?[\\[(]Source: .*$", "");
     return line.length() > 200 ? line.substring(0, 200) + "..." : line;
   }
 
