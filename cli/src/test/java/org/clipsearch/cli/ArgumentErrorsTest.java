@@ -71,4 +71,16 @@ class ArgumentErrorsTest {
     assertTrue(r.out().contains("rgb.jpg"), "the other image is classified: " + r.out());
     assertTrue(List.of(r.out().split("\n")).stream().noneMatch(l -> l.contains("pipe.png")), r.out());
   }
+
+  @Test
+  void aTruncatedImageIsRefusedByClassifyAsByTheIndexer() throws Exception {
+    Path photos = IndexCommandTest.photos(dir);
+    byte[] whole = java.nio.file.Files.readAllBytes(photos.resolve("rgb.jpg"));
+    Path half = java.nio.file.Files.write(dir.resolve("half.jpg"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    Result r = IndexCommandTest.run("classify", "--model", MODEL, "--labels", "a cat,a dog", half.toString(),
+        photos.resolve("rgb.jpg").toString());
+    assertEquals(1, r.exitCode(), r.err());
+    assertTrue(r.err().contains("skipped " + half + ": corrupt or truncated jpeg"), r.err());
+    assertTrue(r.out().contains("rgb.jpg") && !r.out().contains("half.jpg"), r.out());
+  }
 }

@@ -18,7 +18,6 @@ import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
@@ -54,19 +53,16 @@ public final class Images {
     return read(Files.readAllBytes(file));
   }
 
-  /** Reads an image from bytes (an upload, say), upright and in RGB. */
+  /** The largest image {@link #read} decodes, as the indexer's default: larger headers are refused unread. */
+  public static final long MAX_PIXELS = 100_000_000L;
+
+  /**
+   * Reads an image from bytes (an upload, say), upright and in RGB, at full size, as strictly as the indexer does:
+   * a truncated file is an error rather than an image padded with grey, and a header claiming more than
+   * {@link #MAX_PIXELS} pixels is refused before decoding (classify and --like took both before).
+   */
   public static BufferedImage read(byte[] content) throws IOException {
-    if (content.length == 0) {
-      throw new IOException("empty file");
-    }
-    BufferedImage image;
-    try (InputStream in = new ByteArrayInputStream(content)) {
-      image = ImageIO.read(in);
-    }
-    if (image == null) {
-      throw new IOException("not an image in a supported format");
-    }
-    return applyOrientation(toRgb(image), exifOrientation(content));
+    return decode(content, MAX_PIXELS, 0).image();
   }
 
   /**
