@@ -72,7 +72,11 @@ public final class WebServer implements AutoCloseable {
     try {
       server = new WebServer(config, searcher, owns);
       server.app.start();
-      LOG.info("clipsearch web server listening on {}{}", server.uri(),
+      // The address bound, and where it differs (all interfaces), the one to open on this machine.
+      String bound = config.host().contains(":") && !config.host().startsWith("[") ? "[" + config.host() + "]"
+          : config.host();
+      String open = server.uri().getHost().equals(bound) ? "" : " (open " + server.uri() + " on this machine)";
+      LOG.info("clipsearch web server listening on {}:{}{}{}", bound, server.port(), open,
           config.authToken() != null ? " (API calls need the access token)" : "");
       return server;
     } catch (RuntimeException e) {
