@@ -87,7 +87,7 @@ final class LabelsCommand implements Callable<Integer> {
       } else {
         if (report != null) {
           System.out.printf("tagged %d images with up to %d labels each (%d changed): %s%n%n", report.classified(),
-              tagSettings.top(), report.rewritten(), String.join(", ", report.counts().entrySet().stream()
+              Math.min(tagSettings.top(), labels.size()), report.rewritten(), String.join(", ", report.counts().entrySet().stream()
                   .map(e -> e.getKey() + " " + e.getValue()).toList()));
         }
         result.forEach((label, hits) -> {
