@@ -60,8 +60,8 @@ final class Api {
   private final ClipModel model;
   private final WorkPool pool;
   private final byte[] token;
-  /** Whether the last look at the indexer saw it running; guarded by this. */
-  private boolean indexingSeen;
+  /** Whether a look at the indexer saw it running, and the index has not been reopened since it ended. */
+  private volatile boolean indexingSeen;
 
   Api(WebServerConfig config, ImageSearch searcher, WorkPool pool) {
     this.config = config;
@@ -403,16 +403,21 @@ final class Api {
    * answer covers every image the search could have missed. When indexing has just ended, the embedded index is
    * reopened at once rather than within its refresh interval, so that the first answer that says "complete" is.
    */
-  private synchronized boolean indexingRunning() throws IOException {
+  private boolean indexingRunning() throws IOException {
     IndexingStatus status = config.indexing();
     boolean running = status != null && status.snapshot().running()
         || indexFolder().flatMap(ProgressFile::read).isPresent();
     if (running) {
       indexingSeen = true;
     } else if (indexingSeen) {
-      indexingSeen = false;
-      if (searcher instanceof ImageSearcher embedded) {
-        embedded.refresh();
+      // Only this transition takes the lock: a request that comes in meanwhile waits for the reopened index.
+      synchronized (this) {
+        if (indexingSeen) {
+          if (searcher instanceof ImageSearcher embedded) {
+            embedded.refresh();
+          }
+          indexingSeen = false;
+        }
       }
     }
     return running;
