@@ -86,8 +86,9 @@ final class LabelsCommand implements Callable<Integer> {
         Output.print(System.out, node);
       } else {
         if (report != null) {
+          int most = Math.min(tagSettings.top(), labels.size());
           System.out.printf("tagged %d images with up to %d labels each (%d changed): %s%n%n", report.classified(),
-              Math.min(tagSettings.top(), labels.size()), report.rewritten(), String.join(", ", report.counts().entrySet().stream()
+              most, report.rewritten(), String.join(", ", report.counts().entrySet().stream()
                   .map(e -> e.getKey() + " " + e.getValue()).toList()));
         }
         result.forEach((label, hits) -> {

@@ -58,7 +58,8 @@ class ArgumentErrorsTest {
   }
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  // A separate thread: a blocked open of a FIFO does not answer an interrupt, so the test fails instead of hanging.
+  @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aNamedPipeIsSkippedNotWaitedOn() throws Exception {
     Path pipe = dir.resolve("pipe.png");
     Process mkfifo = new ProcessBuilder("mkfifo", pipe.toString()).inheritIO().start();
