@@ -205,6 +205,12 @@ public final class ImageIndexer implements AutoCloseable {
       failures.add(new IndexFailure(root.toString(), "no such file or folder"));
       return;
     }
+    if (!Files.isDirectory(root) && !isImageName(root)) {
+      // Named on its own, a file the walk would pass over is a mistake worth saying, not a silent zero.
+      failures.add(new IndexFailure(root.toString(), "not an image file name (" + String.join(", ",
+          EXTENSIONS.stream().sorted().map(e -> "." + e).toList()) + ")"));
+      return;
+    }
     try {
       Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
           new SimpleFileVisitor<>() {

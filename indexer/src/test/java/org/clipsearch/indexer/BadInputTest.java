@@ -136,6 +136,21 @@ class BadInputTest {
     assertEquals(0, again.embedded());
   }
 
+  @Test
+  void aFileNamedAsARootThatIsNoImageIsReportedNotPassedOver() throws Exception {
+    // Inside a folder such files are passed over (a folder of photos holds other files too); named alone, one
+    // used to give "0 found" and exit status 0 without a word.
+    java.nio.file.Path notes = Files.writeString(dir.resolve("notes.txt"), "not a picture");
+    java.nio.file.Path photo = TestImages.png(dir.resolve("in/p.png"), 32, 32, 5);
+    IndexReport report = IncrementalIndexingTest.index(IncrementalIndexingTest.builder(dir.resolve("index")),
+        notes, photo);
+    assertEquals(1, report.added());
+    assertEquals(1, report.failures().size(), report.failures().toString());
+    assertEquals(notes.toString(), report.failures().get(0).path());
+    assertTrue(report.failures().get(0).reason().startsWith("not an image file name (.bmp, "),
+        report.failures().get(0).reason());
+  }
+
   private static Map<String, String> toMap(List<IndexFailure> failures) {
     Map<String, String> map = new TreeMap<>();
     synchronized (failures) {
