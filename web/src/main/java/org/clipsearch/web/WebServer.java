@@ -202,17 +202,23 @@ public final class WebServer implements AutoCloseable {
 
     var routes = c.routes;
     routes.before(api::authenticate);
-    routes.get("/health", ctx -> Api.json(ctx, Json.object().put("status", "ok")));
-    routes.get("/openapi.json", WebServer::openApi);
-    routes.get("/api/search", api::searchGet);
+    // Each GET also answers HEAD by running the same handler (Jetty sends no body): left to Javalin, a HEAD on a GET
+    // route was 200 without the handler running, whatever the GET would have said (400, 404).
+    java.util.function.BiConsumer<String, io.javalin.http.Handler> get = (path, handler) -> {
+      routes.get(path, handler);
+      routes.head(path, handler);
+    };
+    get.accept("/health", ctx -> Api.json(ctx, Json.object().put("status", "ok")));
+    get.accept("/openapi.json", WebServer::openApi);
+    get.accept("/api/search", api::searchGet);
     routes.post("/api/search", api::searchPost);
-    routes.get("/api/images/{id}", api::image);
-    routes.get("/api/images/{id}/thumbnail", api::thumbnail);
-    routes.get("/api/images/{id}/file", api::file);
-    routes.get("/api/similar/{id}", api::similar);
+    get.accept("/api/images/{id}", api::image);
+    get.accept("/api/images/{id}/thumbnail", api::thumbnail);
+    get.accept("/api/images/{id}/file", api::file);
+    get.accept("/api/similar/{id}", api::similar);
     routes.post("/api/classify", api::classify);
     routes.post("/api/labels/search", api::labelSearch);
-    routes.get("/api/stats", api::stats);
+    get.accept("/api/stats", api::stats);
 
     routes.exception(Exception.class, WebServer::handleException);
     routes.error(404, ctx -> {

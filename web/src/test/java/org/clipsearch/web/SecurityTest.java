@@ -340,6 +340,18 @@ class SecurityTest {
   }
 
   @Test
+  void headAnswersAsGetWould() {
+    for (String path : List.of("/api/search?q=beach&k=-1", "/api/images/0123456789abcdef/file", "/api/similar/zzz",
+        "/api/stats?verbose=1", "/api/search?q=beach&k=3", "/api/images/" + index.id(0) + "/thumbnail", "/health")) {
+      Http.Reply get = http.get(path);
+      Http.Reply head = http.send(HttpRequest.newBuilder(open.uri().resolve(path))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+      assertEquals(get.status(), head.status(), "HEAD " + path);
+      assertEquals(0, head.body().length, "HEAD " + path + " has no body");
+    }
+  }
+
+  @Test
   void badJsonIs400WithAMessage() {
     Map<String, String> bodies = new java.util.LinkedHashMap<>();
     bodies.put("{\"terms\":[{\"text\":\"beach\"}", "malformed JSON");
