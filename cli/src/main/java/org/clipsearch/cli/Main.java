@@ -41,6 +41,9 @@ public final class Main implements Runnable {
   /** The configured command line, shared by {@link #main} and the tests. */
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // Every subcommand has -V from mixinStandardHelpOptions; without a provider of its own it printed nothing.
+    Version version = new Version();
+    cli.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(version));
     // Users see one line that names the problem, never a stack trace; --debug shows it for bug reports.
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {

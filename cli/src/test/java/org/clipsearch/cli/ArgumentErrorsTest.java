@@ -84,4 +84,15 @@ class ArgumentErrorsTest {
     assertTrue(r.err().contains("skipped " + half + ": corrupt or truncated jpeg"), r.err());
     assertTrue(r.out().contains("rgb.jpg") && !r.out().contains("half.jpg"), r.out());
   }
+
+  @Test
+  void everyCommandTellsItsVersion() {
+    String top = IndexCommandTest.run("--version").out().strip();
+    assertTrue(top.startsWith("clipsearch "), top);
+    for (String command : List.of("index", "search", "serve", "classify")) {
+      Result r = IndexCommandTest.run(command, "-V");
+      assertEquals(0, r.exitCode(), r.err());
+      assertEquals(top, r.out().strip(), command + " -V");
+    }
+  }
 }
