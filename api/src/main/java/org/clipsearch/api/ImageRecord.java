@@ -53,6 +53,11 @@ public record ImageRecord(
     return idOf(path);
   }
 
+  /** What the indexer keeps of this image to tell whether its file changed. */
+  public StoredImage stored() {
+    return new StoredImage(path, size, modified, sha256);
+  }
+
   /** The capture date when the camera recorded one, else the modification time: what date filters use. */
   public Instant date() {
     return exif.captured() != null ? exif.captured() : modified;

@@ -219,7 +219,7 @@ public final class SolrImageStore implements ImageStore {
     synchronized (readAhead) {
       for (ImageRecord image : images) {
         if (covered(image.path())) {
-          readAhead.put(image.path(), new StoredImage(image.path(), image.size(), image.modified(), image.sha256()));
+          readAhead.put(image.path(), image.stored());
         }
       }
     }

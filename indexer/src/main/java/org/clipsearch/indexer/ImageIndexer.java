@@ -150,7 +150,7 @@ public final class ImageIndexer implements AutoCloseable {
     for (Candidate c : candidates) {
       Optional<StoredImage> stored = store.find(c.path.toString());
       if (stored.isPresent() && !settings.reindex()
-          && stored.get().size() == c.size && stored.get().modified().equals(c.modified)) {
+          && stored.get().isUnchanged(c.size, c.modified)) {
         unchanged++;
       } else {
         work.add(new Work(c, stored.orElse(null)));

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -109,9 +108,9 @@ final class Api {
     int k = p.integer("k", config.defaultK(), 1, config.maxK());
     int offset = p.integer("offset", 0, 0, config.maxOffset());
     SearchRequest request = new SearchRequest(terms, k, offset, p.filters(), 0, p.bool("keywords"), p.bool("cutoff"));
+    boolean indexing = indexingRunning();
     long submitted = System.nanoTime();
     long[] started = new long[1];
-    boolean indexing = indexingRunning();
     SearchResult result = pool.run(() -> {
       started[0] = System.nanoTime();
       return searcher.search(request);
@@ -270,14 +269,19 @@ final class Api {
   void file(Context ctx) throws IOException {
     ImageRecord r = record(ctx);
     Path file = Path.of(r.path());
-    if (!file.isAbsolute() || !Files.isRegularFile(file) || !Files.isReadable(file)) {
+    BasicFileAttributes attrs;
+    try {
+      attrs = file.isAbsolute() ? Files.readAttributes(file, BasicFileAttributes.class) : null;
+    } catch (IOException e) {
+      attrs = null;
+    }
+    if (attrs == null || !attrs.isRegularFile() || !Files.isReadable(file)) {
       throw ApiError.notFound("the file of this image is no longer on disk");
     }
     // Only the file that was indexed: one replaced since (another image, a link to some other file) is not served
-    // under this image's name and type. Size and modification time are what the indexer itself compares.
-    BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+    // under this image's name and type, by the rule the indexer uses to skip unchanged files.
     long size = attrs.size();
-    if (size != r.size() || !attrs.lastModifiedTime().toInstant().truncatedTo(ChronoUnit.MILLIS).equals(r.modified())) {
+    if (!r.stored().isUnchanged(size, attrs.lastModifiedTime().toInstant())) {
       throw new ApiError(409, "the file of this image has changed since it was indexed; index it again to serve it");
     }
     String type = mediaType(r.format());
@@ -404,9 +408,16 @@ final class Api {
    * reopened at once rather than within its refresh interval, so that the first answer that says "complete" is.
    */
   private boolean indexingRunning() throws IOException {
+    return noteIndexing(indexingInProcess() || indexFolder().flatMap(ProgressFile::read).isPresent());
+  }
+
+  private boolean indexingInProcess() {
     IndexingStatus status = config.indexing();
-    boolean running = status != null && status.snapshot().running()
-        || indexFolder().flatMap(ProgressFile::read).isPresent();
+    return status != null && status.snapshot().running();
+  }
+
+  /** Records what a look at the indexers found; when indexing has just ended, reopens the embedded index once. */
+  private boolean noteIndexing(boolean running) throws IOException {
     if (running) {
       indexingSeen = true;
     } else if (indexingSeen) {
@@ -429,13 +440,14 @@ final class Api {
 
   void stats(Context ctx) throws IOException {
     Params.of(ctx.queryParamMap(), Set.of());
-    indexingRunning(); // if indexing has just ended, this reopens the index: the count below includes its last images
+    IndexingStatus status = config.indexing();
+    boolean inProcess = indexingInProcess();
+    Optional<ProgressFile.Snapshot> elsewhere = inProcess ? Optional.empty() : indexFolder().flatMap(ProgressFile::read);
+    // before the count: if indexing has just ended, this reopens the index, so that the count includes its last images
+    noteIndexing(inProcess || elsewhere.isPresent());
     ObjectNode node = Json.stats(searcher.stats());
     node.put("server_model", model.name());
-    IndexingStatus status = config.indexing();
     ObjectNode indexing = node.putObject("indexing");
-    Optional<ProgressFile.Snapshot> elsewhere = status != null && status.snapshot().running() ? Optional.empty()
-        : indexFolder().flatMap(ProgressFile::read);
     if (elsewhere.isPresent()) {
       // An indexer in another process (clipsearch index) on this index: its progress file.
       ProgressFile.Snapshot s = elsewhere.get();
