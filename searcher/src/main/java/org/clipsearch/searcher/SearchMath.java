@@ -104,11 +104,7 @@ public final class SearchMath {
       encodeNanos += System.nanoTime() - start;
       add(sum, embedded, textWeights.get(i));
     }
-    double length = 0;
-    for (float x : sum) {
-      length += (double) x * x;
-    }
-    if (length < 1e-12) {
+    if (Vectors.dot(sum, sum) < 1e-12f) {
       // The user's terms, not the model: "dog" with weight 1 and "dog" with weight -1 leave no direction to search.
       throw new IllegalArgumentException("the query's terms cancel each other out: nothing is left to search for");
     }
