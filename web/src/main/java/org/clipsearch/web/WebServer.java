@@ -73,8 +73,7 @@ public final class WebServer implements AutoCloseable {
       server = new WebServer(config, searcher, owns);
       server.app.start();
       // The address bound, and where it differs (all interfaces), the one to open on this machine.
-      String bound = config.host().contains(":") && !config.host().startsWith("[") ? "[" + config.host() + "]"
-          : config.host();
+      String bound = bracketed(config.host());
       String open = server.uri().getHost().equals(bound) ? "" : " (open " + server.uri() + " on this machine)";
       LOG.info("clipsearch web server listening on {}:{}{}{}", bound, server.port(), open,
           config.authToken() != null ? " (API calls need the access token)" : "");
@@ -108,10 +107,12 @@ public final class WebServer implements AutoCloseable {
     if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
       host = "127.0.0.1";
     }
-    if (host.contains(":") && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return URI.create("http://" + host + ":" + port() + "/");
+    return URI.create("http://" + bracketed(host) + ":" + port() + "/");
+  }
+
+  /** An IPv6 address as a URL's host writes it, in brackets; names and IPv4 addresses as they are. */
+  private static String bracketed(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
   /** Blocks until {@link #close()} (called from a shutdown hook, say) has stopped the server. */
